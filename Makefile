@@ -1,0 +1,63 @@
+# The two commands of the README: `make book` and `make test`.
+# Both create .venv and install everything from constraints.txt on first use.
+
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+SPHINX  := $(BIN)/sphinx-build -c . book
+LATEXDIR := _build/latex
+
+.PHONY: book test pdf serve bench verify lock clean help
+
+help:
+	@echo "make book   build the HTML book into _build/html"
+	@echo "make test   run every test (doctests, unit tests, book build, browser test)"
+	@echo "make pdf    build the PDF into $(LATEXDIR)/ (needs TeX Live)"
+	@echo "make serve  live-reload preview on http://127.0.0.1:8000"
+	@echo "make bench  run the benchmarks (ratios against framework built-ins)"
+	@echo "make verify run python -m companion verify"
+	@echo "make clean  remove build outputs (keeps .venv)"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(SPHINX) -b html -n -W --keep-going _build/html
+	@echo
+	@echo "The book is at: file://$(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+pdf: $(STAMP)
+	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { \
+	  echo "make pdf needs TeX Live. On Debian/Ubuntu install it with:"; \
+	  echo "  sudo apt-get install latexmk texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-plain-generic fonts-freefont-otf tex-gyre xindy"; \
+	  exit 1; }
+	$(SPHINX) -b latex -n -W --keep-going $(LATEXDIR)
+	$(MAKE) -C $(LATEXDIR) all-pdf LATEXMKOPTS="-interaction=nonstopmode -halt-on-error"
+	@echo
+	@echo "The PDF is at: $(CURDIR)/$(LATEXDIR)/custom-derivative-rules.pdf"
+
+serve: $(STAMP)
+	$(BIN)/sphinx-autobuild -c . book _build/serve --port 8000 --watch companion
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+verify: $(STAMP)
+	$(BIN)/python -m companion verify
+
+lock:
+	rm -rf _build/lockenv && $(PYTHON) -m venv _build/lockenv
+	_build/lockenv/bin/pip install --quiet torch==2.13.0 -e '.[dev]'
+	{ echo "# Exact versions for reproducible installs (make book / make test / CI install with -c constraints.txt)."; \
+	  echo "# torch is pinned to the CPU build of 2.13.0; regenerate with: make lock"; \
+	  _build/lockenv/bin/pip freeze --exclude-editable | sed 's/^torch==2.13.0+cpu$$/torch==2.13.0/' | sort -f; } > constraints.txt
+
+clean:
+	rm -rf _build test-artifacts .pytest_cache
