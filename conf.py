@@ -34,7 +34,7 @@ extensions = [
 
 root_doc = "index"
 exclude_patterns = ["_build", "**/.ipynb_checkpoints", "_ext"]
-templates_path = ["_templates"]
+templates_path = ["book/_templates"]
 nitpicky = True
 
 # -- MyST and notebooks ------------------------------------------------------
@@ -64,7 +64,7 @@ numfig_secnum_depth = 1
 math_eqref_format = "({number})"
 
 # -- Bibliography --------------------------------------------------------------
-bibtex_bibfiles = ["references.bib"]
+bibtex_bibfiles = ["book/references.bib"]
 bibtex_default_style = "plain"
 bibtex_reference_style = "author_year"
 
@@ -77,7 +77,7 @@ napoleon_numpy_docstring = True
 # -- HTML ----------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
 html_title = f"{project}: {subtitle}"
-html_static_path = ["_static"]
+html_static_path = ["book/_static"]
 html_theme_options = {
     "show_toc_level": 2,
     "use_download_button": True,
@@ -101,7 +101,12 @@ latex_appendices: list[str] = []
 latex_elements = {
     "papersize": "a4paper",
     "pointsize": "10pt",
-    "preamble": "\\usepackage{amsmath,amssymb}\n" + latex_newcommands(MACROS),
+    # Sphinx counts parts as a level when it numbers; the book numbers chapters
+    # continuously, so equations, figures and listings are numbered per chapter.
+    "preamble": "\\usepackage{amsmath,amssymb}\n"
+    "\\numberwithin{equation}{chapter}\n"
+    "\\counterwithin{figure}{chapter}\n"
+    "\\counterwithin{table}{chapter}\n" + latex_newcommands(MACROS),
     "sphinxsetup": "verbatimwrapslines=true, verbatimforcewraps=true",
 }
 latex_show_urls = "footnote"

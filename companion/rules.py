@@ -1,0 +1,248 @@
+"""The rule formulas, written once.
+
+Every derivative rule of the companion lives here, as a small function of
+arrays written against an *array namespace* ``xp``. The same lines run on
+NumPy arrays (:data:`numpy_ops`), on sympy expressions (the namespace in
+:mod:`companion.symbolic`), on PyTorch tensors (:mod:`companion.torch`) and on
+JAX arrays (:mod:`companion.jax`). The framework adapters only wire these
+formulas into ``torch.autograd.Function`` and ``jax.custom_jvp``/``custom_vjp``;
+the sympy derivations check these very functions against the Jacobian.
+
+Only operators that NumPy, PyTorch, JAX and NumPy object arrays share are used
+directly (``*``, ``+``, ``-``, ``@``, ``.T``, indexing with ``None``); the rest
+comes from ``xp``:
+
+========================  ==========================================================
+``xp.sin(a)``             elementwise sine
+``xp.cos(a)``             elementwise cosine
+``xp.sum_to_shape(a, s)`` sum a broadcast array back to shape ``s`` (unbroadcast)
+``xp.lu_factor(A)``       factorise a square ``A`` once; returns opaque ``lu_factors``
+``xp.lu_solve(f, r, t)``  solve ``A z = r`` (``t=False``) or ``Aᵀ z = r`` (``t=True``)
+                          with the factors ``f``; ``r`` of shape ``(n,)`` or ``(n, k)``
+========================  ==========================================================
+
+Names follow the book: primal inputs ``x, y, A, b``; tangents ``x_dot``;
+cotangents ``x_bar``; residuals named for what they are (``cos_x``,
+``lu_factors``). A VJP takes ``needs``, one flag per input, and returns
+``None`` for every input whose flag is false, doing no work for it.
+
+>>> import numpy as np
+>>> x, y = np.array([0.0, np.pi / 2]), np.array([2.0, 3.0])
+>>> sin_mul(x, y, numpy_ops)
+array([0., 3.])
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+__all__ = [
+    "ArrayOps",
+    "numpy_ops",
+    "sin_mul",
+    "sin_mul_jvp",
+    "sin_mul_vjp",
+    "matvec",
+    "matvec_jvp",
+    "matvec_vjp",
+    "solve",
+    "solve_jvp",
+    "solve_vjp",
+    "sin",
+    "sin_jvp",
+    "sin_vjp",
+    "sin_backward",
+    "sin_backward_vjp",
+]
+
+Array = Any
+Needs = Sequence[bool]
+
+
+class ArrayOps(Protocol):
+    """What a rule needs from an array library beyond the shared operators."""
+
+    def sin(self, a: Array) -> Array: ...
+
+    def cos(self, a: Array) -> Array: ...
+
+    def sum_to_shape(self, a: Array, shape: tuple[int, ...]) -> Array: ...
+
+    def lu_factor(self, A: Array) -> Any: ...
+
+    def lu_solve(self, lu_factors: Any, rhs: Array, trans: bool = False) -> Array: ...
+
+
+# --------------------------------------------------------------------------
+# sin_mul(x, y) = y ⊙ sin x, with NumPy broadcasting between x and y
+# --------------------------------------------------------------------------
+
+
+def sin_mul(x: Array, y: Array, xp: ArrayOps) -> Array:
+    """Primal: ``y ⊙ sin x`` (broadcasting)."""
+    return y * xp.sin(x)
+
+
+def sin_mul_jvp(x: Array, y: Array, x_dot: Array, y_dot: Array, xp: ArrayOps) -> Array:
+    """JVP: ``ẏ_out = y ⊙ cos x ⊙ ẋ + sin x ⊙ ẏ``."""
+    return y * xp.cos(x) * x_dot + xp.sin(x) * y_dot
+
+
+def sin_mul_vjp(
+    x: Array, y: Array, out_bar: Array, xp: ArrayOps, needs: Needs = (True, True)
+) -> tuple[Array | None, Array | None]:
+    """VJP: ``x̄ = Σ(ō ⊙ y ⊙ cos x)``, ``ȳ = Σ(ō ⊙ sin x)``, each summed to its input's shape."""
+    x_bar = xp.sum_to_shape(out_bar * y * xp.cos(x), x.shape) if needs[0] else None
+    y_bar = xp.sum_to_shape(out_bar * xp.sin(x), y.shape) if needs[1] else None
+    return x_bar, y_bar
+
+
+# --------------------------------------------------------------------------
+# matvec(A, x) = A x
+# --------------------------------------------------------------------------
+
+
+def matvec(A: Array, x: Array, xp: ArrayOps) -> Array:
+    """Primal: ``y = A x``."""
+    return A @ x
+
+
+def matvec_jvp(A: Array, x: Array, A_dot: Array, x_dot: Array, xp: ArrayOps) -> Array:
+    """JVP: ``ẏ = Ȧ x + A ẋ``."""
+    return A_dot @ x + A @ x_dot
+
+
+def matvec_vjp(
+    A: Array, x: Array, y_bar: Array, xp: ArrayOps, needs: Needs = (True, True)
+) -> tuple[Array | None, Array | None]:
+    """VJP: ``Ā = ȳ xᵀ``, ``x̄ = Aᵀ ȳ``."""
+    A_bar = y_bar[:, None] * x[None, :] if needs[0] else None
+    x_bar = A.T @ y_bar if needs[1] else None
+    return A_bar, x_bar
+
+
+# --------------------------------------------------------------------------
+# solve(A, b) = A⁻¹ b, one LU factorisation shared by primal, JVP and VJP
+# --------------------------------------------------------------------------
+
+
+def solve(A: Array, b: Array, xp: ArrayOps) -> tuple[Array, Any]:
+    """Primal: factorise ``A = P L U`` once, ``x = A⁻¹ b``; returns ``(x, lu_factors)``."""
+    lu_factors = xp.lu_factor(A)
+    x = xp.lu_solve(lu_factors, b)
+    return x, lu_factors
+
+
+def solve_jvp(lu_factors: Any, x: Array, A_dot: Array, b_dot: Array, xp: ArrayOps) -> Array:
+    """JVP: ``ẋ = A⁻¹ (ḃ − Ȧ x)``, reusing the factors of ``A``."""
+    return xp.lu_solve(lu_factors, b_dot - A_dot @ x)
+
+
+def solve_vjp(
+    lu_factors: Any, x: Array, x_bar: Array, xp: ArrayOps, needs: Needs = (True, True)
+) -> tuple[Array | None, Array | None]:
+    """VJP: ``b̄ = A⁻ᵀ x̄``, ``Ā = −b̄ xᵀ``, reusing the factors of ``A``."""
+    b_bar = xp.lu_solve(lu_factors, x_bar, trans=True)
+    A_bar = -(_columns(b_bar) @ _columns(x).T) if needs[0] else None
+    return A_bar, (b_bar if needs[1] else None)
+
+
+def _columns(v: Array) -> Array:
+    """View a vector ``(n,)`` as a column ``(n, 1)``; leave a matrix ``(n, k)`` alone."""
+    return v[:, None] if v.ndim == 1 else v
+
+
+# --------------------------------------------------------------------------
+# sin(x), whose derivative is itself a rule: sin_backward(x, g) = g ⊙ cos x
+# --------------------------------------------------------------------------
+
+
+def sin(x: Array, xp: ArrayOps) -> Array:
+    """Primal: ``sin x``."""
+    return xp.sin(x)
+
+
+def sin_backward(x: Array, g: Array, xp: ArrayOps) -> Array:
+    """The derivative map of ``sin``: ``g ⊙ cos x`` (tangent or cotangent ``g``: the Jacobian is diagonal)."""
+    return g * xp.cos(x)
+
+
+def sin_jvp(x: Array, x_dot: Array, xp: ArrayOps) -> Array:
+    """JVP: ``ẏ = cos x ⊙ ẋ``."""
+    return sin_backward(x, x_dot, xp)
+
+
+def sin_vjp(x: Array, y_bar: Array, xp: ArrayOps) -> Array:
+    """VJP: ``x̄ = ȳ ⊙ cos x``."""
+    return sin_backward(x, y_bar, xp)
+
+
+def sin_backward_vjp(
+    x: Array, g: Array, out_bar: Array, xp: ArrayOps, needs: Needs = (True, True)
+) -> tuple[Array | None, Array | None]:
+    """VJP of ``(x, g) ↦ g ⊙ cos x``: ``x̄ = −ō ⊙ g ⊙ sin x``, ``ḡ = ō ⊙ cos x``.
+
+    This is the second-derivative rule of ``sin``.
+    """
+    x_bar = -out_bar * g * xp.sin(x) if needs[0] else None
+    g_bar = out_bar * xp.cos(x) if needs[1] else None
+    return x_bar, g_bar
+
+
+def sin_backward_jvp(x: Array, g: Array, x_dot: Array, g_dot: Array, xp: ArrayOps) -> Array:
+    """JVP of ``(x, g) ↦ g ⊙ cos x``: ``−g ⊙ sin x ⊙ ẋ + cos x ⊙ ġ``."""
+    return -g * xp.sin(x) * x_dot + xp.cos(x) * g_dot
+
+
+# --------------------------------------------------------------------------
+# The NumPy namespace (float64 reference arithmetic; also used by the checker)
+# --------------------------------------------------------------------------
+
+
+class _NumpyOps:
+    """:class:`ArrayOps` for NumPy arrays.
+
+    NumPy exposes no LU factorisation, so ``lu_factor`` keeps ``A`` itself and
+    each ``lu_solve`` calls ``numpy.linalg.solve``: fine for the reference
+    arithmetic of small checks, not for speed.
+    """
+
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+
+    @staticmethod
+    def sum_to_shape(a: Array, shape: tuple[int, ...]) -> Array:
+        return sum_to_shape(np.asarray(a), tuple(shape))
+
+    @staticmethod
+    def lu_factor(A: Array) -> Any:
+        return np.asarray(A)  # NumPy has no public LU: keep A and let LAPACK factorise per solve
+
+    @staticmethod
+    def lu_solve(lu_factors: Any, rhs: Array, trans: bool = False) -> Array:
+        A = lu_factors.T if trans else lu_factors
+        return np.linalg.solve(A, rhs)
+
+
+def sum_to_shape(a: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a NumPy (or object) array ``a`` that was broadcast from ``shape`` back to ``shape``.
+
+    >>> sum_to_shape(np.ones((2, 3)), (3,))
+    array([2., 2., 2.])
+    >>> sum_to_shape(np.ones((2, 3)), (2, 1))
+    array([[3.],
+           [3.]])
+    """
+    lead = a.ndim - len(shape)
+    if lead > 0:
+        a = a.sum(axis=tuple(range(lead)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and a.shape[i] != 1)
+    if axes:
+        a = a.sum(axis=axes, keepdims=True)
+    return a.reshape(shape)
+
+
+numpy_ops: ArrayOps = _NumpyOps()
+"""The :class:`ArrayOps` namespace for NumPy float arrays."""
