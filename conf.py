@@ -103,10 +103,11 @@ latex_elements = {
     "pointsize": "10pt",
     # Sphinx counts parts as a level when it numbers; the book numbers chapters
     # continuously, so equations, figures and listings are numbered per chapter.
+    # (after Sphinx's own numbering set-up, which also runs at \begin{document}).
     "preamble": "\\usepackage{amsmath,amssymb}\n"
-    "\\numberwithin{equation}{chapter}\n"
-    "\\counterwithin{figure}{chapter}\n"
-    "\\counterwithin{table}{chapter}\n" + latex_newcommands(MACROS),
+    "\\AtBeginDocument{\\counterwithin{equation}{chapter}\\counterwithin{figure}{chapter}"
+    "\\counterwithin{table}{chapter}\\counterwithin{literalblock}{chapter}}\n"
+    + latex_newcommands(MACROS),
     "sphinxsetup": "verbatimwrapslines=true, verbatimforcewraps=true",
 }
 latex_show_urls = "footnote"
