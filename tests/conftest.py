@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
+# BOOK_HTML_DIR lets parallel work build elsewhere; `make test` uses _build/html.
+HTML = Path(os.environ.get("BOOK_HTML_DIR", ROOT / "_build" / "html"))
 
 
 def sphinx_build(builder: str, srcdir: Path, outdir: Path, *extra: str,
