@@ -46,6 +46,15 @@ nb_execution_mode = os.environ.get("BOOK_EXECUTION_MODE", "cache")
 nb_execution_cache_path = os.environ.get(
     "BOOK_JUPYTER_CACHE", str(ROOT / "_build" / ".jupyter_cache")
 )
+# BOOK_EXECUTE_ONLY="foundations/first-rule,frameworks/*": execute only these pages
+# (a quicker loop while writing; `make book` and the tests execute every page).
+if os.environ.get("BOOK_EXECUTE_ONLY"):
+    _only = [p.strip() for p in os.environ["BOOK_EXECUTE_ONLY"].split(",") if p.strip()]
+    nb_execution_excludepatterns = [
+        str(page.relative_to(ROOT / "book"))
+        for page in (ROOT / "book").rglob("*.md")
+        if not any(page.relative_to(ROOT / "book").with_suffix("").match(p) for p in _only)
+    ]
 nb_execution_timeout = 900  # the heaviest page times jacfwd/jacrev sweeps
 nb_execution_raise_on_error = True  # a failing cell fails the build
 nb_execution_show_tb = True
