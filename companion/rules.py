@@ -53,8 +53,12 @@ __all__ = [
     "sin",
     "sin_jvp",
     "sin_vjp",
+    "sin_derivative",
+    "sin_derivative_jvp",
     "sin_backward",
     "sin_backward_vjp",
+    "sin_backward_jvp",
+    "sum_to_shape",
 ]
 
 Array = Any
@@ -155,44 +159,52 @@ def _columns(v: Array) -> Array:
 
 
 # --------------------------------------------------------------------------
-# sin(x), whose derivative is itself a rule: sin_backward(x, g) = g ⊙ cos x
+# sin(x), whose derivative is itself a rule
 # --------------------------------------------------------------------------
 
 
 def sin(x: Array, xp: ArrayOps) -> Array:
-    """Primal: ``sin x``."""
+    """Primal: ``y = sin x``."""
     return xp.sin(x)
 
 
-def sin_backward(x: Array, g: Array, xp: ArrayOps) -> Array:
-    """The derivative map of ``sin``: ``g ⊙ cos x`` (tangent or cotangent ``g``: the Jacobian is diagonal)."""
-    return g * xp.cos(x)
+def sin_derivative(x: Array, xp: ArrayOps) -> Array:
+    """The residual of ``sin``'s rules: ``cos_x = cos x``, the diagonal of its Jacobian."""
+    return xp.cos(x)
 
 
-def sin_jvp(x: Array, x_dot: Array, xp: ArrayOps) -> Array:
+def sin_jvp(cos_x: Array, x_dot: Array) -> Array:
     """JVP: ``ẏ = cos x ⊙ ẋ``."""
-    return sin_backward(x, x_dot, xp)
+    return cos_x * x_dot
 
 
-def sin_vjp(x: Array, y_bar: Array, xp: ArrayOps) -> Array:
-    """VJP: ``x̄ = ȳ ⊙ cos x``."""
-    return sin_backward(x, y_bar, xp)
+def sin_vjp(cos_x: Array, y_bar: Array) -> Array:
+    """VJP: ``x̄ = cos x ⊙ ȳ`` (the Jacobian is diagonal, so VJP and JVP coincide)."""
+    return cos_x * y_bar
+
+
+def sin_derivative_jvp(x: Array, x_dot: Array, xp: ArrayOps) -> Array:
+    """Second-derivative rule, forward form: the JVP of ``x ↦ cos x`` is ``−sin x ⊙ ẋ``."""
+    return -xp.sin(x) * x_dot
+
+
+def sin_backward(x: Array, g: Array, xp: ArrayOps) -> Array:
+    """The derivative map of ``sin`` as a function of both arguments: ``(x, g) ↦ g ⊙ cos x``."""
+    return sin_vjp(sin_derivative(x, xp), g)
 
 
 def sin_backward_vjp(
     x: Array, g: Array, out_bar: Array, xp: ArrayOps, needs: Needs = (True, True)
 ) -> tuple[Array | None, Array | None]:
-    """VJP of ``(x, g) ↦ g ⊙ cos x``: ``x̄ = −ō ⊙ g ⊙ sin x``, ``ḡ = ō ⊙ cos x``.
-
-    This is the second-derivative rule of ``sin``.
-    """
+    """Second-derivative rule, reverse form: the VJP of ``(x, g) ↦ g ⊙ cos x`` is
+    ``x̄ = −ō ⊙ g ⊙ sin x``, ``ḡ = ō ⊙ cos x``."""
     x_bar = -out_bar * g * xp.sin(x) if needs[0] else None
     g_bar = out_bar * xp.cos(x) if needs[1] else None
     return x_bar, g_bar
 
 
 def sin_backward_jvp(x: Array, g: Array, x_dot: Array, g_dot: Array, xp: ArrayOps) -> Array:
-    """JVP of ``(x, g) ↦ g ⊙ cos x``: ``−g ⊙ sin x ⊙ ẋ + cos x ⊙ ġ``."""
+    """The JVP of ``(x, g) ↦ g ⊙ cos x``: ``−g ⊙ sin x ⊙ ẋ + cos x ⊙ ġ``."""
     return -g * xp.sin(x) * x_dot + xp.cos(x) * g_dot
 
 
@@ -214,7 +226,7 @@ class _NumpyOps:
 
     @staticmethod
     def sum_to_shape(a: Array, shape: tuple[int, ...]) -> Array:
-        return sum_to_shape(np.asarray(a), tuple(shape))
+        return sum_to_shape(np.asarray(a), shape)
 
     @staticmethod
     def lu_factor(A: Array) -> Any:
@@ -227,7 +239,10 @@ class _NumpyOps:
 
 
 def sum_to_shape(a: Any, shape: tuple[int, ...]) -> Any:
-    """Sum a NumPy (or object) array ``a`` that was broadcast from ``shape`` back to ``shape``.
+    """Sum an array ``a`` that was broadcast from ``shape`` back to ``shape`` (unbroadcast).
+
+    Written with ``a.sum(axis=..., keepdims=True)`` and ``a.reshape``, which
+    NumPy (also object arrays of sympy expressions), PyTorch and JAX share.
 
     >>> sum_to_shape(np.ones((2, 3)), (3,))
     array([2., 2., 2.])
@@ -235,6 +250,7 @@ def sum_to_shape(a: Any, shape: tuple[int, ...]) -> Any:
     array([[3.],
            [3.]])
     """
+    shape = tuple(shape)
     lead = a.ndim - len(shape)
     if lead > 0:
         a = a.sum(axis=tuple(range(lead)))
