@@ -136,3 +136,274 @@ def sin_mul_vjp(x: Any, y: Any) -> Array:
     x, y = jnp.asarray(x), jnp.asarray(y)
     _validate.check_sin_mul(x, y, _ARRAY)
     return sin_mul_custom_vjp(x, y)
+
+
+# --------------------------------------------------------------------------
+# matvec
+# --------------------------------------------------------------------------
+
+
+@jax.custom_jvp
+def matvec_custom_jvp(A: Array, x: Array) -> Array:
+    """``A x`` with the JVP rule :func:`matvec_jvp_rule`."""
+    return rules.matvec(A, x, jax_ops)
+
+
+@matvec_custom_jvp.defjvp
+def matvec_jvp_rule(primals: tuple[Array, Array], tangents: tuple[Array, Array]) -> tuple[Array, Array]:
+    """JVP: ``ẏ = Ȧ x + A ẋ``."""
+    A, x = primals
+    A_dot, x_dot = tangents
+    return rules.matvec(A, x, jax_ops), rules.matvec_jvp(A, x, A_dot, x_dot, jax_ops)
+
+
+def matvec(A: Any, x: Any) -> Array:
+    """``A x`` for ``A`` of shape ``(m, n)`` and ``x`` of shape ``(n,)``; ``jax.custom_jvp`` rule.
+
+    JVP: ``ẏ = Ȧ x + A ẋ``; reverse mode by transposing it (``Ā = ȳ xᵀ``, ``x̄ = Aᵀ ȳ``).
+
+    >>> import jax, jax.numpy as jnp
+    >>> A, x = jnp.eye(2), jnp.asarray([1.0, 2.0])
+    >>> jax.grad(lambda A: matvec(A, x).sum())(A).tolist()
+    [[1.0, 2.0], [1.0, 2.0]]
+    """
+    A, x = jnp.asarray(A), jnp.asarray(x)
+    _validate.check_matvec(A, x, _ARRAY)
+    return matvec_custom_jvp(A, x)
+
+
+@jax.custom_vjp
+def matvec_custom_vjp(A: Array, x: Array) -> Array:
+    """``A x`` with the VJP rule :func:`matvec_fwd`/:func:`matvec_bwd`."""
+    return rules.matvec(A, x, jax_ops)
+
+
+def matvec_fwd(A: Array, x: Array) -> tuple[Array, tuple[Array, Array]]:
+    """Forward pass: the output and the residuals ``(A, x)``."""
+    return rules.matvec(A, x, jax_ops), (A, x)
+
+
+def matvec_bwd(residuals: tuple[Array, Array], y_bar: Array) -> tuple[Array, Array]:
+    """VJP: ``Ā = ȳ xᵀ``, ``x̄ = Aᵀ ȳ``."""
+    A, x = residuals
+    return rules.matvec_vjp(A, x, y_bar, jax_ops)  # type: ignore[return-value]
+
+
+matvec_custom_vjp.defvjp(matvec_fwd, matvec_bwd)
+
+
+def matvec_vjp(A: Any, x: Any) -> Array:
+    """``A x`` with a ``jax.custom_vjp`` rule: **reverse mode only**. VJP: ``Ā = ȳ xᵀ``, ``x̄ = Aᵀ ȳ``.
+
+    >>> import jax, jax.numpy as jnp
+    >>> jax.grad(lambda x: matvec_vjp(2 * jnp.eye(2), x).sum())(jnp.ones(2)).tolist()
+    [2.0, 2.0]
+    """
+    A, x = jnp.asarray(A), jnp.asarray(x)
+    _validate.check_matvec(A, x, _ARRAY)
+    return matvec_custom_vjp(A, x)
+
+
+# --------------------------------------------------------------------------
+# solve: one LU factorisation, reused by the JVP (and so by its transpose)
+# --------------------------------------------------------------------------
+
+
+@jax.custom_jvp
+def solve_custom_jvp(A: Array, b: Array) -> Array:
+    """``A⁻¹ b`` with the JVP rule :func:`solve_jvp_rule`."""
+    x, _ = rules.solve(A, b, jax_ops)
+    return x
+
+
+@solve_custom_jvp.defjvp
+def solve_jvp_rule(primals: tuple[Array, Array], tangents: tuple[Array, Array]) -> tuple[Array, Array]:
+    """JVP: ``ẋ = A⁻¹ (ḃ − Ȧ x)`` with the factors of the primal solve."""
+    A, b = primals
+    A_dot, b_dot = tangents
+    x, lu_factors = rules.solve(A, b, jax_ops)
+    return x, rules.solve_jvp(lu_factors, x, A_dot, b_dot, jax_ops)
+
+
+def solve(A: Any, b: Any) -> Array:
+    """``x = A⁻¹ b`` for square ``A`` ``(n, n)`` and ``b`` ``(n,)`` or ``(n, k)``; ``jax.custom_jvp`` rule.
+
+    ``A`` is LU-factorised once; the JVP ``ẋ = A⁻¹ (ḃ − Ȧ x)`` reuses the
+    factors, and reverse mode transposes it into ``b̄ = A⁻ᵀ x̄``, ``Ā = −b̄ xᵀ``
+    with the same factors.
+
+    **Singular A.** JAX cannot raise on values under ``jit``, so an exactly
+    singular ``A`` does not raise: its LU factorisation has a zero pivot and
+    the triangular solve divides by it, so ``x`` (and every derivative)
+    contains ``inf`` or ``nan``. Check ``jnp.isfinite(x).all()`` where that can
+    happen.
+
+    >>> import jax, jax.numpy as jnp
+    >>> A, b = jnp.asarray([[2.0, 0.0], [0.0, 4.0]]), jnp.asarray([2.0, 2.0])
+    >>> solve(A, b).tolist()
+    [1.0, 0.5]
+    >>> jax.grad(lambda b: solve(A, b).sum())(b).tolist()
+    [0.5, 0.25]
+    >>> bool(jnp.isfinite(solve(jnp.zeros((2, 2)), b)).all())
+    False
+    """
+    A, b = jnp.asarray(A), jnp.asarray(b)
+    _validate.check_solve(A, b, _ARRAY)
+    return solve_custom_jvp(A, b)
+
+
+@jax.custom_vjp
+def solve_custom_vjp(A: Array, b: Array) -> Array:
+    """``A⁻¹ b`` with the VJP rule :func:`solve_fwd`/:func:`solve_bwd`."""
+    x, _ = rules.solve(A, b, jax_ops)
+    return x
+
+
+def solve_fwd(A: Array, b: Array) -> tuple[Array, tuple[Any, Array]]:
+    """Forward pass: factorise once; the residuals are the factors ``(lu, piv)`` and ``x``."""
+    x, lu_factors = rules.solve(A, b, jax_ops)
+    return x, (lu_factors, x)
+
+
+def solve_bwd(residuals: tuple[Any, Array], x_bar: Array) -> tuple[Array, Array]:
+    """VJP: ``b̄ = A⁻ᵀ x̄``, ``Ā = −b̄ xᵀ`` with the saved factors."""
+    lu_factors, x = residuals
+    return rules.solve_vjp(lu_factors, x, x_bar, jax_ops)  # type: ignore[return-value]
+
+
+solve_custom_vjp.defvjp(solve_fwd, solve_bwd)
+
+
+def solve_vjp(A: Any, b: Any) -> Array:
+    """``A⁻¹ b`` with a ``jax.custom_vjp`` rule: **reverse mode only**.
+
+    VJP: ``b̄ = A⁻ᵀ x̄``, ``Ā = −b̄ xᵀ``, with the LU factors saved by the forward
+    pass. A singular ``A`` gives ``inf``/``nan``, as for :func:`solve`.
+    Reverse-over-reverse differentiates through ``solve_bwd`` (JAX's own LU
+    solve derivatives), not through a custom rule.
+
+    >>> import jax, jax.numpy as jnp
+    >>> A, b = jnp.asarray([[2.0, 0.0], [0.0, 4.0]]), jnp.asarray([2.0, 2.0])
+    >>> jax.grad(lambda b: solve_vjp(A, b).sum())(b).tolist()
+    [0.5, 0.25]
+    """
+    A, b = jnp.asarray(A), jnp.asarray(b)
+    _validate.check_solve(A, b, _ARRAY)
+    return solve_custom_vjp(A, b)
+
+
+# --------------------------------------------------------------------------
+# sin, whose derivative is itself a custom rule
+# --------------------------------------------------------------------------
+
+
+@jax.custom_jvp
+def sin_custom_jvp(x: Array) -> Array:
+    """``sin x`` with the JVP rule :func:`sin_jvp_rule`."""
+    return rules.sin(x, jax_ops)
+
+
+@sin_custom_jvp.defjvp
+def sin_jvp_rule(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
+    """JVP: ``ẏ = cos x ⊙ ẋ``, with ``cos x`` from :func:`sin_derivative`, a custom rule itself.
+
+    ``cos x`` is computed from the primal alone, as a residual: when JAX
+    linearises this rule for reverse mode it keeps custom rules applied to
+    primals but inlines those applied to tangents, so only this form makes
+    *every* second derivative (forward or reverse, in any order) come from
+    :func:`sin_derivative_jvp_rule`.
+    """
+    (x,), (x_dot,) = primals, tangents
+    cos_x = sin_derivative(x)
+    return sin_custom_jvp(x), rules.sin_jvp(cos_x, x_dot)
+
+
+@jax.custom_jvp
+def sin_derivative(x: Array) -> Array:
+    """``cos x``, the derivative of :func:`sin`, with its own JVP rule (the second derivative).
+
+    >>> import jax, jax.numpy as jnp
+    >>> jax.grad(sin_derivative)(jnp.asarray(0.0)).tolist()
+    -0.0
+    """
+    return rules.sin_derivative(x, jax_ops)
+
+
+@sin_derivative.defjvp
+def sin_derivative_jvp_rule(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
+    """JVP of ``cos``: ``−sin x ⊙ ẋ``: the second-derivative rule of :func:`sin`."""
+    (x,), (x_dot,) = primals, tangents
+    return sin_derivative(x), rules.sin_derivative_jvp(x, x_dot, jax_ops)
+
+
+def sin(x: Any) -> Array:
+    """``sin x`` with a ``jax.custom_jvp`` rule whose derivative ``cos x`` is itself a custom rule.
+
+    First derivatives: ``ẏ = cos x ⊙ ẋ`` (:func:`sin_jvp_rule`); second
+    derivatives: ``−sin x ⊙ ẋ`` from :func:`sin_derivative_jvp_rule`, never
+    from JAX's own derivative of ``jnp.cos``.
+
+    >>> import jax, jax.numpy as jnp
+    >>> x = jnp.asarray(0.5)
+    >>> bool(jnp.allclose(jax.grad(jax.grad(sin))(x), -jnp.sin(x)))
+    True
+    """
+    x = jnp.asarray(x)
+    _validate.check_sin(x, _ARRAY)
+    return sin_custom_jvp(x)
+
+
+@jax.custom_vjp
+def sin_custom_vjp(x: Array) -> Array:
+    """``sin x`` with the VJP rule :func:`sin_fwd`/:func:`sin_bwd`."""
+    return rules.sin(x, jax_ops)
+
+
+def sin_fwd(x: Array) -> tuple[Array, Array]:
+    """Forward pass: ``sin x`` and the residual ``x``."""
+    return rules.sin(x, jax_ops), x
+
+
+def sin_bwd(x: Array, y_bar: Array) -> tuple[Array]:
+    """VJP: ``x̄ = ȳ ⊙ cos x``, computed by :func:`sin_backward`, a custom_vjp function itself."""
+    return (sin_backward(x, y_bar),)
+
+
+@jax.custom_vjp
+def sin_backward(x: Array, g: Array) -> Array:
+    """``(x, g) ↦ g ⊙ cos x``, the backward of :func:`sin_vjp`, with its own VJP rule.
+
+    The JAX twin of PyTorch's ``SinBackward``: VJP ``x̄ = −ō ⊙ g ⊙ sin x``, ``ḡ = ō ⊙ cos x``.
+    """
+    return rules.sin_backward(x, g, jax_ops)
+
+
+def sin_backward_fwd(x: Array, g: Array) -> tuple[Array, tuple[Array, Array]]:
+    """Forward pass of :func:`sin_backward`: the output and the residuals ``(x, g)``."""
+    return rules.sin_backward(x, g, jax_ops), (x, g)
+
+
+def sin_backward_bwd(residuals: tuple[Array, Array], out_bar: Array) -> tuple[Array, Array]:
+    """VJP of ``g ⊙ cos x``: ``x̄ = −ō ⊙ g ⊙ sin x``, ``ḡ = ō ⊙ cos x`` (the second derivative)."""
+    x, g = residuals
+    return rules.sin_backward_vjp(x, g, out_bar, jax_ops)  # type: ignore[return-value]
+
+
+sin_custom_vjp.defvjp(sin_fwd, sin_bwd)
+sin_backward.defvjp(sin_backward_fwd, sin_backward_bwd)
+
+
+def sin_vjp(x: Any) -> Array:
+    """``sin x`` with a ``jax.custom_vjp`` rule: **reverse mode only**.
+
+    VJP ``x̄ = ȳ ⊙ cos x`` by :func:`sin_backward`, whose own custom VJP gives
+    reverse-over-reverse second derivatives (the Sin/SinBackward pattern).
+
+    >>> import jax, jax.numpy as jnp
+    >>> x = jnp.asarray(0.5)
+    >>> bool(jnp.allclose(jax.grad(jax.grad(sin_vjp))(x), -jnp.sin(x)))
+    True
+    """
+    x = jnp.asarray(x)
+    _validate.check_sin(x, _ARRAY)
+    return sin_custom_vjp(x)

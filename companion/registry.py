@@ -2,9 +2,11 @@
 the benchmarks and the book's catalogue iterate over.
 
 Each :class:`Op` names the op (the same name in :mod:`companion.torch`,
-:mod:`companion.jax` and :mod:`companion.symbolic`), gives a NumPy reference
-implementation written independently of the rules, example inputs drawn from
-a seeded generator, and inputs that must be rejected. Adding an op means one
+:mod:`companion.jax` and :mod:`companion.symbolic`), gives a reference
+implementation written independently of the rules with the *built-in*
+functions that NumPy, PyTorch and ``jax.numpy`` share (``reference(xp, *args)``
+with ``xp`` one of ``numpy``, ``torch``, ``jax.numpy``), example inputs drawn
+from a seeded generator, and inputs that must be rejected. Adding an op means one
 entry in :mod:`companion.rules` (its formulas), the adapters, and one
 :class:`Op` here.
 
@@ -13,6 +15,8 @@ entry in :mod:`companion.rules` (its formulas), the adapters, and one
 >>> args = OPS_BY_NAME["matvec"].example()
 >>> [a.shape for a in args]
 [(4, 3), (3,)]
+>>> OPS_BY_NAME["solve"].reference(np, np.eye(2), np.ones(2))
+array([1., 1.])
 """
 
 from __future__ import annotations
@@ -48,7 +52,8 @@ class Op:
     name: str
     arg_names: tuple[str, ...]
     formula: str
-    reference: Callable[..., np.ndarray]
+    reference: Callable[..., Any]
+    """``reference(xp, *args)``: the op built from ``xp``'s own functions (``xp`` = numpy, torch or jax.numpy)."""
     cases: dict[str, Callable[[np.random.Generator], Args]]
     bad_inputs: tuple[BadInput, ...] = field(default=())
 
@@ -85,7 +90,7 @@ OPS: tuple[Op, ...] = (
         name="sin_mul",
         arg_names=("x", "y"),
         formula="y ⊙ sin x (broadcasting)",
-        reference=lambda x, y: y * np.sin(x),
+        reference=lambda xp, x, y: y * xp.sin(x),
         cases={
             "same_shape": lambda rng: (rng.standard_normal((3, 4)), rng.standard_normal((3, 4))),
             "broadcast": lambda rng: (rng.standard_normal((3, 1)), rng.standard_normal((4,))),
@@ -103,7 +108,7 @@ OPS: tuple[Op, ...] = (
         name="matvec",
         arg_names=("A", "x"),
         formula="A x",
-        reference=lambda A, x: A @ x,
+        reference=lambda xp, A, x: A @ x,
         cases={"4x3": lambda rng: (rng.standard_normal((4, 3)), rng.standard_normal(3))},
         bad_inputs=(
             BadInput("A is a vector", (np.ones(3), np.ones(3)), ValueError,
@@ -122,7 +127,7 @@ OPS: tuple[Op, ...] = (
         name="solve",
         arg_names=("A", "b"),
         formula="A⁻¹ b (one LU factorisation of A)",
-        reference=lambda A, b: np.linalg.solve(A, b),
+        reference=lambda xp, A, b: xp.linalg.solve(A, b),
         cases={
             "vector_b": lambda rng: (_well_conditioned(rng, 4), rng.standard_normal(4)),
             "matrix_b": lambda rng: (_well_conditioned(rng, 4), rng.standard_normal((4, 2))),
@@ -144,7 +149,7 @@ OPS: tuple[Op, ...] = (
         name="sin",
         arg_names=("x",),
         formula="sin x, derivative g ⊙ cos x by a second custom rule",
-        reference=np.sin,
+        reference=lambda xp, x: xp.sin(x),
         cases={
             "vector": lambda rng: (rng.standard_normal(5),),
             "matrix": lambda rng: (rng.standard_normal((2, 3)),),

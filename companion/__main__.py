@@ -1,0 +1,45 @@
+"""``python -m companion verify``: every check on every op, one row per op and check.
+
+Exits with status 1 if any check fails. ``--op NAME`` and ``--check TEXT``
+(substring of the check's name) narrow the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, run the checks, print the table; return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m companion", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    verify = sub.add_parser("verify", help="run every check on every op")
+    verify.add_argument("--op", action="append", help="only this op (repeatable)")
+    verify.add_argument("--check", action="append", help="only checks whose name contains this (repeatable)")
+    args = parser.parse_args(argv)
+
+    from companion import verify as battery
+    from companion.registry import OPS
+
+    ops = tuple(op for op in OPS if not args.op or op.name in args.op)
+    checks = tuple(c for c in battery.CHECKS if not args.check or any(s in c.name for s in args.check))
+    if not ops or not checks:
+        parser.error(f"nothing to run: ops {[o.name for o in OPS]}, checks {[c.name for c in battery.CHECKS]}")
+    print(battery.HEADER)
+    print("-" * (len(battery.HEADER) + 40), flush=True)
+    rows = []
+    for op in ops:
+        for check in checks:  # print each row as soon as it is measured
+            (row,) = battery.run((op,), (check,))
+            rows.append(row)
+            print(battery.format_row(row), flush=True)
+    failed = [r for r in rows if not r.ok]
+    print(f"\n{len(rows) - len(failed)} of {len(rows)} checks passed ({len(ops)} ops × {len(checks)} checks)")
+    for r in failed:
+        print(f"FAILED {r.op} / {r.check}: {r.detail}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

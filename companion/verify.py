@@ -1,0 +1,392 @@
+"""The check batteries that ``python -m companion verify`` and the tests run over the registry.
+
+Every check takes one :class:`companion.registry.Op`, runs on every example
+case of it, raises (``AssertionError`` or the framework's error) on failure
+and returns a short detail string on success. Every comparison is against
+something independent of the code under test: sympy, finite differences, or
+the framework's *built-in* version of the op (``op.reference(torch, ...)``,
+``op.reference(jax.numpy, ...)``).
+
+The frameworks are imported inside the checks, so importing this module
+imports neither.
+
+>>> [c.name for c in CHECKS][:3]
+['symbolic', 'checker: torch', 'checker: jax custom_jvp']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from companion.registry import OPS, Op
+from companion.testing import check_jax, check_torch
+
+__all__ = ["Check", "CHECKS", "Row", "run", "format_row", "format_table", "HEADER"]
+
+_RTOL, _ATOL = 1e-10, 1e-12
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named battery: ``run(op)`` raises on failure and returns a detail string."""
+
+    name: str
+    framework: str
+    run: Callable[[Op], str]
+
+
+def _cases(op: Op) -> Iterator[tuple[str, tuple[np.ndarray, ...]]]:
+    for i, case in enumerate(op.cases):
+        yield case, op.example(case, seed=i)
+
+
+def _close(got: Any, want: Any, what: str) -> None:
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=_RTOL, atol=_ATOL, err_msg=what)
+
+
+def _tree_close(got: Any, want: Any, what: str) -> None:
+    if isinstance(want, (tuple, list)):
+        assert len(got) == len(want), f"{what}: {len(got)} results, expected {len(want)}"
+        for i, (g, w) in enumerate(zip(got, want)):
+            _tree_close(g, w, f"{what}[{i}]")
+    else:
+        _close(_to_numpy(got), _to_numpy(want), what)
+
+
+def _to_numpy(a: Any) -> np.ndarray:
+    return a.detach().numpy() if hasattr(a, "detach") else np.asarray(a)
+
+
+# --------------------------------------------------------------------------
+# symbolic and checker
+# --------------------------------------------------------------------------
+
+
+def check_symbolic(op: Op) -> str:
+    """Every sympy check of the op's derivation holds identically."""
+    d = op.derivation()
+    failed = [k for k, ok in d.checks.items() if not ok]
+    assert not failed, f"{op.name}: symbolic checks failed: {failed}"
+    return f"{len(d.checks)} identities"
+
+
+def _checker(framework: str, vjp_only: bool = False) -> Callable[[Op], str]:
+    def run(op: Op) -> str:
+        slopes = []
+        for case, args in _cases(op):
+            if framework == "torch":
+                report = check_torch(op.torch(), args, arg_names=op.arg_names)
+            else:
+                fn = op.jax(vjp=vjp_only)
+                report = check_jax(fn, args, jvp=not vjp_only, arg_names=op.arg_names)
+            slopes.append(report.taylor_slope["all inputs jointly"])
+        return "Taylor slopes " + ", ".join(f"{s:.2f}" for s in slopes)
+
+    return run
+
+
+# --------------------------------------------------------------------------
+# PyTorch batteries
+# --------------------------------------------------------------------------
+
+
+def _torch_args(args: tuple[np.ndarray, ...], requires_grad: bool = False) -> tuple[Any, ...]:
+    import torch
+
+    return tuple(torch.tensor(a, dtype=torch.float64, requires_grad=requires_grad) for a in args)
+
+
+def check_gradcheck(op: Op) -> str:
+    """``torch.autograd.gradcheck``: backward and forward AD vs finite differences, batched too."""
+    from torch.autograd import gradcheck
+
+    for case, args in _cases(op):
+        assert gradcheck(
+            op.torch(), _torch_args(args, True), check_forward_ad=True, check_backward_ad=True,
+            check_batched_grad=True, check_batched_forward_grad=True,
+        ), case
+    return "backward, forward AD, batched"
+
+
+def check_gradgradcheck(op: Op) -> str:
+    """``torch.autograd.gradgradcheck``: reverse-over-reverse and forward-over-reverse vs finite differences."""
+    from torch.autograd import gradgradcheck
+
+    for case, args in _cases(op):
+        assert gradgradcheck(
+            op.torch(), _torch_args(args, True), check_fwd_over_rev=True, check_rev_over_rev=True,
+            check_batched_grad=True,
+        ), case
+    return "rev-over-rev, fwd-over-rev"
+
+
+def check_torch_create_graph(op: Op) -> str:
+    """``torch.autograd.grad(create_graph=True)`` twice, against the built-in op."""
+    import torch
+
+    fn = op.torch()
+    for case, args in _cases(op):
+        results = []
+        for f in (fn, lambda *a: op.reference(torch, *a)):
+            inputs = _torch_args(args, True)
+            out = f(*inputs)
+            w = torch.cos(torch.arange(out.numel(), dtype=torch.float64)).reshape(out.shape)
+            grads = torch.autograd.grad((out * w).sum(), inputs, create_graph=True)
+            second = torch.autograd.grad(sum((g * g).sum() for g in grads), inputs)
+            results.append((grads, second))
+        _tree_close(results[0], results[1], f"{op.name}/{case}: grad and grad-of-grad")
+    return "grad, grad of grad = built-in"
+
+
+def check_torch_forward_ad(op: Op) -> str:
+    """``torch.autograd.forward_ad`` dual numbers, against the built-in op."""
+    import torch
+    import torch.autograd.forward_ad as fwAD
+
+    fn = op.torch()
+    for case, args in _cases(op):
+        primals = _torch_args(args)
+        tangents = tuple(torch.sin(torch.arange(p.numel(), dtype=torch.float64) + 1).reshape(p.shape) for p in primals)
+        outs = []
+        for f in (fn, lambda *a: op.reference(torch, *a)):
+            with fwAD.dual_level():
+                out = f(*(fwAD.make_dual(p, t) for p, t in zip(primals, tangents)))
+                outs.append(fwAD.unpack_dual(out).tangent.clone())
+        _close(outs[0], outs[1], f"{op.name}/{case}: forward-AD tangent")
+    return "tangent = built-in"
+
+
+def check_torch_func(op: Op) -> str:
+    """``torch.func``: grad, vjp, jvp, vmap, jacrev, jacfwd, hessian, against the built-in op."""
+    import torch
+    import torch.func as tf
+
+    fn = op.torch()
+
+    def builtin(*a: Any) -> Any:
+        return op.reference(torch, *a)
+
+    for case, args in _cases(op):
+        primals = _torch_args(args)
+        argnums = tuple(range(len(primals)))
+        out = builtin(*primals)
+        w = torch.cos(torch.arange(out.numel(), dtype=torch.float64)).reshape(out.shape)
+        tangents = tuple(torch.sin(torch.arange(p.numel(), dtype=torch.float64) + 1).reshape(p.shape) for p in primals)
+        tag = f"{op.name}/{case}"
+        pairs: dict[str, Callable[[Callable[..., Any]], Any]] = {
+            "grad": lambda f: tf.grad(lambda *a: (f(*a) * w).sum(), argnums)(*primals),
+            "vjp": lambda f: tf.vjp(f, *primals)[1](w),
+            "jvp": lambda f: tf.jvp(f, primals, tangents),
+            "vmap": lambda f: tf.vmap(f)(*(torch.stack([p, 2 * p, -p]) for p in primals)),
+            "jacrev": lambda f: tf.jacrev(f, argnums)(*primals),
+            "jacfwd": lambda f: tf.jacfwd(f, argnums)(*primals),
+            "hessian": lambda f: tf.hessian(lambda *a: (f(*a) * w).sum(), argnums)(*primals),
+        }
+        for name, transform in pairs.items():
+            _tree_close(transform(fn), transform(builtin), f"{tag}: torch.func.{name}")
+    return ", ".join(pairs)
+
+
+def check_torch_bad_inputs(op: Op) -> str:
+    """Bad inputs raise the registry's error with its message (and a non-tensor raises TypeError)."""
+    import torch
+
+    fn = op.torch()
+    for bad in op.bad_inputs:
+        _expect_error(lambda: fn(*(torch.from_numpy(np.asarray(a)) for a in bad.args)), bad.error, bad.match, bad.why)
+    good = op.example()
+    _expect_error(
+        lambda: fn([0.0] * len(good[0]), *_torch_args(good[1:])), TypeError,
+        rf"{op.name}: {op.arg_names[0]} must be a torch.Tensor; got list", "list argument",
+    )
+    return f"{len(op.bad_inputs) + 1} rejected"
+
+
+def _expect_error(call: Callable[[], Any], error: type[Exception], match: str, why: str) -> None:
+    try:
+        call()
+    except error as err:
+        assert re.search(match, str(err)), f"{why}: message {str(err)!r} does not match {match!r}"
+    else:
+        raise AssertionError(f"{why}: no {error.__name__} raised")
+
+
+# --------------------------------------------------------------------------
+# JAX batteries (all in float64, without touching the global setting)
+# --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _x64() -> Iterator[None]:
+    import jax
+
+    with jax.enable_x64(True):
+        yield
+
+
+def _jax_args(args: tuple[np.ndarray, ...]) -> tuple[Any, ...]:
+    import jax.numpy as jnp
+
+    return tuple(jnp.asarray(a, dtype=jnp.float64) for a in args)
+
+
+def check_jax_check_grads(op: Op) -> str:
+    """``jax.test_util.check_grads`` to order 2: custom_jvp in fwd and rev, custom_vjp in rev."""
+    from jax.test_util import check_grads
+
+    with _x64():
+        for _, args in _cases(op):
+            check_grads(op.jax(), _jax_args(args), order=2, modes=("fwd", "rev"))
+            check_grads(op.jax(vjp=True), _jax_args(args), order=2, modes=("rev",))
+    return "order 2: custom_jvp fwd+rev, custom_vjp rev"
+
+
+def check_jax_jit(op: Op) -> str:
+    """``jax.jit`` of the op and of its gradient, against the built-in op."""
+    import jax
+    import jax.numpy as jnp
+
+    with _x64():
+        for case, args in _cases(op):
+            primals = _jax_args(args)
+            argnums = tuple(range(len(primals)))
+            _close(jax.jit(op.jax())(*primals), op.reference(np, *args), f"{op.name}/{case}: jit value")
+            for vjp in (False, True):
+                f = op.jax(vjp=vjp)
+                grad = jax.jit(jax.grad(lambda *a, f=f: jnp.sum(jnp.cos(f(*a))), argnums))
+                want = jax.grad(lambda *a: jnp.sum(jnp.cos(op.reference(jnp, *a))), argnums)(*primals)
+                _tree_close(grad(*primals), want, f"{op.name}/{case}: jit(grad) (vjp={vjp})")
+    return "value, grad (custom_jvp, custom_vjp)"
+
+
+def check_jax_vmap(op: Op) -> str:
+    """``jax.vmap`` of the op, of its JVP and of its VJP, against the built-in op."""
+    import jax
+    import jax.numpy as jnp
+
+    with _x64():
+        for case, args in _cases(op):
+            primals = tuple(jnp.stack([p, 2 * p, -p]) for p in _jax_args(args))
+            builtin = lambda *a: op.reference(jnp, *a)  # noqa: E731
+            tag = f"{op.name}/{case}"
+            _close(jax.vmap(op.jax())(*primals), jax.vmap(builtin)(*primals), f"{tag}: vmap")
+            jvp = lambda f: jax.vmap(lambda *a: jax.jvp(f, a, a)[1])(*primals)  # noqa: E731
+            _close(jvp(op.jax()), jvp(builtin), f"{tag}: vmap of jvp")
+            for vjp in (False, True):
+                pull = lambda f: jax.vmap(lambda *a: jax.vjp(f, *a)[1](jnp.cos(f(*a))))(*primals)  # noqa: E731
+                _tree_close(pull(op.jax(vjp=vjp)), pull(builtin), f"{tag}: vmap of vjp (vjp={vjp})")
+    return "value, jvp, vjp"
+
+
+def check_jax_transforms(op: Op) -> str:
+    """``jacfwd``, ``jacrev``, ``hessian`` (custom_jvp) and ``jacrev`` of ``jacrev`` (custom_vjp) vs built-in."""
+    import jax
+    import jax.numpy as jnp
+
+    with _x64():
+        for case, args in _cases(op):
+            primals = _jax_args(args)
+            argnums = tuple(range(len(primals)))
+            builtin = lambda *a: op.reference(jnp, *a)  # noqa: E731
+            scalar = lambda f: lambda *a: jnp.sum(jnp.sin(f(*a)))  # noqa: E731
+            tag = f"{op.name}/{case}"
+            for name, t in (("jacfwd", jax.jacfwd), ("jacrev", jax.jacrev)):
+                _tree_close(t(op.jax(), argnums)(*primals), t(builtin, argnums)(*primals), f"{tag}: {name}")
+            _tree_close(
+                jax.hessian(scalar(op.jax()), argnums)(*primals),
+                jax.hessian(scalar(builtin), argnums)(*primals), f"{tag}: hessian",
+            )
+            rr = lambda f: jax.jacrev(jax.grad(scalar(f), argnums), argnums)(*primals)  # noqa: E731
+            _tree_close(rr(op.jax(vjp=True)), rr(builtin), f"{tag}: custom_vjp rev-over-rev")
+            try:
+                jax.jvp(op.jax(vjp=True), primals, primals)
+            except TypeError:
+                pass
+            else:
+                raise AssertionError(f"{tag}: jax.jvp of the custom_vjp version did not raise")
+    return "jacfwd, jacrev, hessian; custom_vjp: rev-over-rev, no jvp"
+
+
+def check_jax_bad_inputs(op: Op) -> str:
+    """Bad inputs raise the registry's error with its message, also under ``jax.jit``."""
+    import jax
+
+    with _x64():
+        for vjp in (False, True):
+            fn = op.jax(vjp=vjp)
+            for bad in op.bad_inputs:
+                args = _np_args_for_jax(bad.args)
+                _expect_error(lambda: fn(*args), bad.error, bad.match, bad.why)
+                _expect_error(lambda: jax.jit(fn)(*args), bad.error, bad.match, bad.why + " (jit)")
+    return f"{len(op.bad_inputs)} rejected, eagerly and under jit"
+
+
+def _np_args_for_jax(args: tuple[np.ndarray, ...]) -> tuple[Any, ...]:
+    import jax.numpy as jnp
+
+    return tuple(jnp.asarray(a) for a in args)
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("symbolic", "sympy", check_symbolic),
+    Check("checker: torch", "torch", _checker("torch")),
+    Check("checker: jax custom_jvp", "jax", _checker("jax")),
+    Check("checker: jax custom_vjp", "jax", _checker("jax", vjp_only=True)),
+    Check("gradcheck", "torch", check_gradcheck),
+    Check("gradgradcheck", "torch", check_gradgradcheck),
+    Check("create_graph", "torch", check_torch_create_graph),
+    Check("forward AD", "torch", check_torch_forward_ad),
+    Check("torch.func", "torch", check_torch_func),
+    Check("bad inputs: torch", "torch", check_torch_bad_inputs),
+    Check("check_grads", "jax", check_jax_check_grads),
+    Check("jit", "jax", check_jax_jit),
+    Check("vmap", "jax", check_jax_vmap),
+    Check("jacfwd/jacrev/hessian", "jax", check_jax_transforms),
+    Check("bad inputs: jax", "jax", check_jax_bad_inputs),
+)
+"""Every battery, in the order ``python -m companion verify`` prints them."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the verify table."""
+
+    op: str
+    check: str
+    ok: bool
+    detail: str
+    seconds: float
+
+
+def run(ops: tuple[Op, ...] = OPS, checks: tuple[Check, ...] = CHECKS) -> list[Row]:
+    """Run every check on every op; failures become rows with ``ok=False`` and the error message."""
+    rows = []
+    for op in ops:
+        for check in checks:
+            start = time.perf_counter()
+            try:
+                detail, ok = check.run(op), True
+            except Exception as err:  # noqa: BLE001 - a failed check is a row, not a crash
+                detail, ok = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}", False
+            rows.append(Row(op.name, check.name, ok, detail, time.perf_counter() - start))
+    return rows
+
+
+HEADER = f"{'op':<8}  {'check':<24}  result    time  detail"
+"""The header line of the verify table."""
+
+
+def format_row(r: Row) -> str:
+    """One row of the verify table."""
+    return f"{r.op:<8}  {r.check:<24}  {'ok' if r.ok else 'FAIL':<6}  {r.seconds:5.1f}s  {r.detail}"
+
+
+def format_table(rows: list[Row]) -> str:
+    """The rows as a fixed-width text table."""
+    return "\n".join([HEADER, "-" * len(HEADER) + "-" * 40, *map(format_row, rows)])
