@@ -238,13 +238,14 @@ class Solve(torch.autograd.Function):
         A, _ = inputs
         x, lu, piv = output
         ctx.mark_non_differentiable(lu, piv)
+        ctx.set_materialize_grads(False)  # no zero-filled cotangents for lu and piv
         ctx.save_for_backward(A, x, lu, piv)
         ctx.save_for_forward(A, x, lu, piv)
 
     @staticmethod
-    def backward(ctx: Any, x_bar: Tensor, _lu_bar: Any, _piv_bar: Any) -> tuple[Tensor | None, ...]:
+    def backward(ctx: Any, x_bar: Tensor | None, _lu_bar: None, _piv_bar: None) -> tuple[Tensor | None, ...]:
         A, x, lu, piv = ctx.saved_tensors
-        if not any(ctx.needs_input_grad):
+        if x_bar is None or not any(ctx.needs_input_grad):
             return None, None
         return rules.solve_vjp(LUFactors(A, lu, piv), x, x_bar, torch_ops, needs=ctx.needs_input_grad)
 

@@ -266,44 +266,61 @@ def check_jax_jit(op: Op) -> str:
 
 
 def check_jax_vmap(op: Op) -> str:
-    """``jax.vmap`` of the op, of its JVP and of its VJP, against the built-in op."""
+    """``jax.vmap`` of the op, of its JVP and of its VJP (jitted), against the built-in op."""
     import jax
     import jax.numpy as jnp
 
+    def batteries(f: Callable[..., Any], g: Callable[..., Any]) -> Any:
+        @jax.jit
+        def run(*a: Any) -> Any:
+            value = jax.vmap(f)(*a)
+            tangent = jax.vmap(lambda *p: jax.jvp(f, p, p)[1])(*a)
+            cotangents = jax.vmap(lambda *p: jax.vjp(g, *p)[1](jnp.cos(g(*p))))(*a)
+            return value, tangent, cotangents
+
+        return run
+
     with _x64():
+        builtin = lambda *a: op.reference(jnp, *a)  # noqa: E731
+        ours, theirs = batteries(op.jax(), op.jax(vjp=True)), batteries(builtin, builtin)
         for case, args in _cases(op):
             primals = tuple(jnp.stack([p, 2 * p, -p]) for p in _jax_args(args))
-            builtin = lambda *a: op.reference(jnp, *a)  # noqa: E731
-            tag = f"{op.name}/{case}"
-            _close(jax.vmap(op.jax())(*primals), jax.vmap(builtin)(*primals), f"{tag}: vmap")
-            jvp = lambda f: jax.vmap(lambda *a: jax.jvp(f, a, a)[1])(*primals)  # noqa: E731
-            _close(jvp(op.jax()), jvp(builtin), f"{tag}: vmap of jvp")
-            for vjp in (False, True):
-                pull = lambda f: jax.vmap(lambda *a: jax.vjp(f, *a)[1](jnp.cos(f(*a))))(*primals)  # noqa: E731
-                _tree_close(pull(op.jax(vjp=vjp)), pull(builtin), f"{tag}: vmap of vjp (vjp={vjp})")
+            _tree_close(ours(*primals), theirs(*primals), f"{op.name}/{case}: vmap of (value, jvp, custom_vjp's vjp)")
+            _tree_close(jax.vmap(op.jax(vjp=True))(*primals), jax.vmap(builtin)(*primals), f"{op.name}/{case}: vmap")
     return "value, jvp, vjp"
 
 
 def check_jax_transforms(op: Op) -> str:
-    """``jacfwd``, ``jacrev``, ``hessian`` (custom_jvp) and ``jacrev`` of ``jacrev`` (custom_vjp) vs built-in."""
+    """``jacfwd``, ``jacrev``, ``hessian`` (custom_jvp) and ``jacrev`` of ``grad`` (custom_vjp), jitted, vs built-in."""
     import jax
     import jax.numpy as jnp
 
+    def batteries(f: Callable[..., Any], g: Callable[..., Any], argnums: tuple[int, ...]) -> Any:
+        def scalar(h: Callable[..., Any]) -> Callable[..., Any]:
+            return lambda *a: jnp.sum(jnp.sin(h(*a)))
+
+        @jax.jit
+        def run(*a: Any) -> Any:
+            return (
+                jax.jacfwd(f, argnums)(*a),
+                jax.jacrev(f, argnums)(*a),
+                jax.hessian(scalar(f), argnums)(*a),
+                jax.jacrev(jax.grad(scalar(g), argnums), argnums)(*a),
+            )
+
+        return run
+
     with _x64():
+        builtin = lambda *a: op.reference(jnp, *a)  # noqa: E731
         for case, args in _cases(op):
             primals = _jax_args(args)
             argnums = tuple(range(len(primals)))
-            builtin = lambda *a: op.reference(jnp, *a)  # noqa: E731
-            scalar = lambda f: lambda *a: jnp.sum(jnp.sin(f(*a)))  # noqa: E731
             tag = f"{op.name}/{case}"
-            for name, t in (("jacfwd", jax.jacfwd), ("jacrev", jax.jacrev)):
-                _tree_close(t(op.jax(), argnums)(*primals), t(builtin, argnums)(*primals), f"{tag}: {name}")
             _tree_close(
-                jax.hessian(scalar(op.jax()), argnums)(*primals),
-                jax.hessian(scalar(builtin), argnums)(*primals), f"{tag}: hessian",
+                batteries(op.jax(), op.jax(vjp=True), argnums)(*primals),
+                batteries(builtin, builtin, argnums)(*primals),
+                f"{tag}: (jacfwd, jacrev, hessian, custom_vjp jacrev of grad)",
             )
-            rr = lambda f: jax.jacrev(jax.grad(scalar(f), argnums), argnums)(*primals)  # noqa: E731
-            _tree_close(rr(op.jax(vjp=True)), rr(builtin), f"{tag}: custom_vjp rev-over-rev")
             try:
                 jax.jvp(op.jax(vjp=True), primals, primals)
             except TypeError:
