@@ -67,8 +67,9 @@ class TaylorData:
     """The Taylor remainder ``r(h) = ‖f(x + h v) − f(x) − h J v‖`` over step sizes ``h``.
 
     ``slope`` is the least-squares slope of ``log r`` against ``log h`` over the
-    points ``used`` (those above the round-off floor); it is ``nan`` when every
-    remainder is at round-off, i.e. ``f`` is linear along ``v``.
+    points ``used``: the five smallest ``h`` whose remainder is above the
+    round-off floor (the order is asymptotic, as ``h → 0``). It is ``nan`` when
+    fewer than three remain, e.g. when ``f`` is linear along ``v``.
     """
 
     h: np.ndarray
@@ -208,6 +209,8 @@ def taylor_remainder(
     r = np.array([_norm(_sub(_sub(_as_tuple(f(*_axpy(x, hk, v))), y), tuple(hk * t for t in J_v))) for hk in h])
     floor = 1e3 * _EPS * (1.0 + _norm(y))
     used = r > floor
+    # The asymptotic order shows at small h: fit the (up to) 5 smallest steps above the floor.
+    used[np.flatnonzero(used)[:-5]] = False
     if used.sum() >= 3:
         slope = float(np.polyfit(np.log(h[used]), np.log(r[used]), 1)[0])
     else:
