@@ -149,7 +149,7 @@ def solve_vjp(
 ) -> tuple[Array | None, Array | None]:
     """VJP: ``b̄ = A⁻ᵀ x̄``, ``Ā = −b̄ xᵀ``, reusing the factors of ``A``."""
     b_bar = xp.lu_solve(lu_factors, x_bar, trans=True)
-    A_bar = -(_columns(b_bar) @ _columns(x).T) if needs[0] else None
+    A_bar = _columns(-b_bar) @ _columns(x).T if needs[0] else None  # negate the vector, not the matrix
     return A_bar, (b_bar if needs[1] else None)
 
 
