@@ -81,7 +81,12 @@ def sin_mul_custom_jvp(x: Array, y: Array) -> Array:
 
 @sin_mul_custom_jvp.defjvp
 def sin_mul_jvp_rule(primals: tuple[Array, Array], tangents: tuple[Array, Array]) -> tuple[Array, Array]:
-    """JVP: ``y ⊙ cos x ⊙ ẋ + sin x ⊙ ẏ``."""
+    """JVP: ``y ⊙ cos x ⊙ ẋ + sin x ⊙ ẏ``.
+
+    >>> _, y_dot = sin_mul_jvp_rule((jnp.zeros(2), jnp.full(2, 3.0)), (jnp.ones(2), jnp.ones(2)))
+    >>> y_dot.tolist()
+    [3.0, 3.0]
+    """
     x, y = primals
     x_dot, y_dot = tangents
     return rules.sin_mul(x, y, jax_ops), rules.sin_mul_jvp(x, y, x_dot, y_dot, jax_ops)
@@ -111,12 +116,22 @@ def sin_mul_custom_vjp(x: Array, y: Array) -> Array:
 
 
 def sin_mul_fwd(x: Array, y: Array) -> tuple[Array, tuple[Array, Array]]:
-    """Forward pass: the output and the residuals ``(x, y)``."""
+    """Forward pass: the output and the residuals ``(x, y)``.
+
+    >>> out, (x, y) = sin_mul_fwd(jnp.zeros(2), jnp.ones(2))
+    >>> out.tolist()
+    [0.0, 0.0]
+    """
     return rules.sin_mul(x, y, jax_ops), (x, y)
 
 
 def sin_mul_bwd(residuals: tuple[Array, Array], out_bar: Array) -> tuple[Array, Array]:
-    """VJP: ``x̄ = Σ(ō ⊙ y ⊙ cos x)``, ``ȳ = Σ(ō ⊙ sin x)`` to each input's shape."""
+    """VJP: ``x̄ = Σ(ō ⊙ y ⊙ cos x)``, ``ȳ = Σ(ō ⊙ sin x)`` to each input's shape.
+
+    >>> x_bar, y_bar = sin_mul_bwd((jnp.zeros(2), jnp.ones((3, 1))), jnp.ones((3, 2)))
+    >>> x_bar.tolist(), y_bar.shape
+    ([3.0, 3.0], (3, 1))
+    """
     x, y = residuals
     return rules.sin_mul_vjp(x, y, out_bar, jax_ops)  # type: ignore[return-value]
 
@@ -151,7 +166,12 @@ def matvec_custom_jvp(A: Array, x: Array) -> Array:
 
 @matvec_custom_jvp.defjvp
 def matvec_jvp_rule(primals: tuple[Array, Array], tangents: tuple[Array, Array]) -> tuple[Array, Array]:
-    """JVP: ``ẏ = Ȧ x + A ẋ``."""
+    """JVP: ``ẏ = Ȧ x + A ẋ``.
+
+    >>> _, y_dot = matvec_jvp_rule((jnp.eye(2), jnp.ones(2)), (jnp.ones((2, 2)), jnp.ones(2)))
+    >>> y_dot.tolist()
+    [3.0, 3.0]
+    """
     A, x = primals
     A_dot, x_dot = tangents
     return rules.matvec(A, x, jax_ops), rules.matvec_jvp(A, x, A_dot, x_dot, jax_ops)
@@ -179,12 +199,21 @@ def matvec_custom_vjp(A: Array, x: Array) -> Array:
 
 
 def matvec_fwd(A: Array, x: Array) -> tuple[Array, tuple[Array, Array]]:
-    """Forward pass: the output and the residuals ``(A, x)``."""
+    """Forward pass: the output and the residuals ``(A, x)``.
+
+    >>> matvec_fwd(jnp.eye(2), jnp.ones(2))[0].tolist()
+    [1.0, 1.0]
+    """
     return rules.matvec(A, x, jax_ops), (A, x)
 
 
 def matvec_bwd(residuals: tuple[Array, Array], y_bar: Array) -> tuple[Array, Array]:
-    """VJP: ``Ā = ȳ xᵀ``, ``x̄ = Aᵀ ȳ``."""
+    """VJP: ``Ā = ȳ xᵀ``, ``x̄ = Aᵀ ȳ``.
+
+    >>> A_bar, x_bar = matvec_bwd((2 * jnp.eye(2), jnp.asarray([1.0, 2.0])), jnp.asarray([1.0, 0.0]))
+    >>> A_bar.tolist(), x_bar.tolist()
+    ([[1.0, 2.0], [0.0, 0.0]], [2.0, 0.0])
+    """
     A, x = residuals
     return rules.matvec_vjp(A, x, y_bar, jax_ops)  # type: ignore[return-value]
 
@@ -218,7 +247,12 @@ def solve_custom_jvp(A: Array, b: Array) -> Array:
 
 @solve_custom_jvp.defjvp
 def solve_jvp_rule(primals: tuple[Array, Array], tangents: tuple[Array, Array]) -> tuple[Array, Array]:
-    """JVP: ``ẋ = A⁻¹ (ḃ − Ȧ x)`` with the factors of the primal solve."""
+    """JVP: ``ẋ = A⁻¹ (ḃ − Ȧ x)`` with the factors of the primal solve.
+
+    >>> x, x_dot = solve_jvp_rule((2 * jnp.eye(2), jnp.ones(2)), (jnp.eye(2), jnp.zeros(2)))
+    >>> x.tolist(), x_dot.tolist()
+    ([0.5, 0.5], [-0.25, -0.25])
+    """
     A, b = primals
     A_dot, b_dot = tangents
     x, lu_factors = rules.solve(A, b, jax_ops)
@@ -260,13 +294,24 @@ def solve_custom_vjp(A: Array, b: Array) -> Array:
 
 
 def solve_fwd(A: Array, b: Array) -> tuple[Array, tuple[Any, Array]]:
-    """Forward pass: factorise once; the residuals are the factors ``(lu, piv)`` and ``x``."""
+    """Forward pass: factorise once; the residuals are the factors ``(lu, piv)`` and ``x``.
+
+    >>> x, ((lu, piv), _) = solve_fwd(2 * jnp.eye(2), jnp.ones(2))
+    >>> x.tolist(), lu.tolist()
+    ([0.5, 0.5], [[2.0, 0.0], [0.0, 2.0]])
+    """
     x, lu_factors = rules.solve(A, b, jax_ops)
     return x, (lu_factors, x)
 
 
 def solve_bwd(residuals: tuple[Any, Array], x_bar: Array) -> tuple[Array, Array]:
-    """VJP: ``b̄ = A⁻ᵀ x̄``, ``Ā = −b̄ xᵀ`` with the saved factors."""
+    """VJP: ``b̄ = A⁻ᵀ x̄``, ``Ā = −b̄ xᵀ`` with the saved factors.
+
+    >>> x, residuals = solve_fwd(2 * jnp.eye(2), jnp.ones(2))
+    >>> A_bar, b_bar = solve_bwd(residuals, jnp.asarray([1.0, 0.0]))
+    >>> (A_bar + 0.0).tolist(), b_bar.tolist()  # + 0.0 turns -0.0 into 0.0
+    ([[-0.25, -0.25], [0.0, 0.0]], [0.5, 0.0])
+    """
     lu_factors, x = residuals
     return rules.solve_vjp(lu_factors, x, x_bar, jax_ops)  # type: ignore[return-value]
 
@@ -312,6 +357,10 @@ def sin_jvp_rule(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, 
     primals but inlines those applied to tangents, so only this form makes
     *every* second derivative (forward or reverse, in any order) come from
     :func:`sin_derivative_jvp_rule`.
+
+    >>> y, y_dot = sin_jvp_rule((jnp.asarray(0.0),), (jnp.asarray(2.0),))
+    >>> y.tolist(), y_dot.tolist()
+    (0.0, 2.0)
     """
     (x,), (x_dot,) = primals, tangents
     cos_x = sin_derivative(x)
@@ -331,7 +380,12 @@ def sin_derivative(x: Array) -> Array:
 
 @sin_derivative.defjvp
 def sin_derivative_jvp_rule(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
-    """JVP of ``cos``: ``−sin x ⊙ ẋ``: the second-derivative rule of :func:`sin`."""
+    """JVP of ``cos``: ``−sin x ⊙ ẋ``: the second-derivative rule of :func:`sin`.
+
+    >>> _, d = sin_derivative_jvp_rule((jnp.asarray(jnp.pi / 2),), (jnp.asarray(2.0),))
+    >>> d.tolist()
+    -2.0
+    """
     (x,), (x_dot,) = primals, tangents
     return sin_derivative(x), rules.sin_derivative_jvp(x, x_dot, jax_ops)
 
@@ -360,12 +414,20 @@ def sin_custom_vjp(x: Array) -> Array:
 
 
 def sin_fwd(x: Array) -> tuple[Array, Array]:
-    """Forward pass: ``sin x`` and the residual ``x``."""
+    """Forward pass: ``sin x`` and the residual ``x``.
+
+    >>> [a.tolist() for a in sin_fwd(jnp.asarray(0.0))]
+    [0.0, 0.0]
+    """
     return rules.sin(x, jax_ops), x
 
 
 def sin_bwd(x: Array, y_bar: Array) -> tuple[Array]:
-    """VJP: ``x̄ = ȳ ⊙ cos x``, computed by :func:`sin_backward`, a custom_vjp function itself."""
+    """VJP: ``x̄ = ȳ ⊙ cos x``, computed by :func:`sin_backward`, a custom_vjp function itself.
+
+    >>> sin_bwd(jnp.asarray(0.0), jnp.asarray(2.0))[0].tolist()
+    2.0
+    """
     return (sin_backward(x, y_bar),)
 
 
@@ -374,17 +436,32 @@ def sin_backward(x: Array, g: Array) -> Array:
     """``(x, g) ↦ g ⊙ cos x``, the backward of :func:`sin_vjp`, with its own VJP rule.
 
     The JAX twin of PyTorch's ``SinBackward``: VJP ``x̄ = −ō ⊙ g ⊙ sin x``, ``ḡ = ō ⊙ cos x``.
+
+    >>> import jax, jax.numpy as jnp
+    >>> sin_backward(jnp.asarray(0.0), jnp.asarray(2.0)).tolist()
+    2.0
+    >>> jax.grad(sin_backward)(jnp.asarray(jnp.pi / 2), jnp.asarray(3.0)).tolist()
+    -3.0
     """
     return rules.sin_backward(x, g, jax_ops)
 
 
 def sin_backward_fwd(x: Array, g: Array) -> tuple[Array, tuple[Array, Array]]:
-    """Forward pass of :func:`sin_backward`: the output and the residuals ``(x, g)``."""
+    """Forward pass of :func:`sin_backward`: the output and the residuals ``(x, g)``.
+
+    >>> sin_backward_fwd(jnp.asarray(0.0), jnp.asarray(2.0))[0].tolist()
+    2.0
+    """
     return rules.sin_backward(x, g, jax_ops), (x, g)
 
 
 def sin_backward_bwd(residuals: tuple[Array, Array], out_bar: Array) -> tuple[Array, Array]:
-    """VJP of ``g ⊙ cos x``: ``x̄ = −ō ⊙ g ⊙ sin x``, ``ḡ = ō ⊙ cos x`` (the second derivative)."""
+    """VJP of ``g ⊙ cos x``: ``x̄ = −ō ⊙ g ⊙ sin x``, ``ḡ = ō ⊙ cos x`` (the second derivative).
+
+    >>> x_bar, g_bar = sin_backward_bwd((jnp.asarray(jnp.pi / 2), jnp.asarray(3.0)), jnp.asarray(1.0))
+    >>> x_bar.tolist()
+    -3.0
+    """
     x, g = residuals
     return rules.sin_backward_vjp(x, g, out_bar, jax_ops)  # type: ignore[return-value]
 
