@@ -21,6 +21,7 @@ import numpy as np
 __all__ = ["check_sin_mul", "check_matvec", "check_solve", "check_sin", "dtype_name"]
 
 _FLOATING = ("float16", "bfloat16", "float32", "float64")
+_LAPACK = ("float32", "float64")
 
 
 def dtype_name(a: Any) -> str:
@@ -75,6 +76,11 @@ def check_matvec(A: Any, x: Any, array_type: str = "an array") -> None:
 def check_solve(A: Any, b: Any, array_type: str = "an array") -> None:
     """``A`` square ``(n, n)``; ``b`` of shape ``(n,)`` or ``(n, k)``; one floating dtype."""
     _check_arrays("solve", array_type, A=A, b=b)
+    if dtype_name(A) not in _LAPACK:
+        raise TypeError(
+            f"solve: A and b must have dtype float32 or float64 (an LU factorisation needs them); "
+            f"got dtype {dtype_name(A)}"
+        )
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"solve: A must be a square matrix of shape (n, n); got shape {_shape(A)}")
     n = A.shape[0]

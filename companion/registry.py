@@ -143,6 +143,8 @@ OPS: tuple[Op, ...] = (
                      r"solve: b must have a real floating dtype .*; got dtype int64"),
             BadInput("mismatched dtypes", (np.eye(2, dtype=np.float32), np.ones(2)), TypeError,
                      r"solve: A and b must have the same dtype; got A is float32, b is float64"),
+            BadInput("half precision", (np.eye(2, dtype=np.float16), np.ones(2, np.float16)), TypeError,
+                     r"solve: A and b must have dtype float32 or float64 .*; got dtype float16"),
         ),
     ),
     Op(

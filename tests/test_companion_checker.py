@@ -198,3 +198,21 @@ def test_sin_second_derivative_rule_is_checked(monkeypatch: pytest.MonkeyPatch) 
 def test_derive_unknown_op() -> None:
     with pytest.raises(ValueError, match=r"derive: unknown op 'tanh'; expected one of \['matvec', 'sin', 'sin_mul', 'solve'\]"):
         symbolic.derive("tanh")
+
+
+# --------------------------------------------------------------------------
+# python -m companion verify
+# --------------------------------------------------------------------------
+
+
+def test_verify_cli_exit_status(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from companion.__main__ import main
+
+    assert main(["verify", "--op", "matvec", "--check", "symbolic"]) == 0
+    out = capsys.readouterr().out
+    assert "matvec    symbolic" in out and "1 of 1 checks passed" in out
+
+    monkeypatch.setattr(rules, "matvec_jvp", lambda A, x, A_dot, x_dot, xp: A @ x_dot)  # forgets Ȧ x
+    assert main(["verify", "--op", "matvec", "--check", "symbolic"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "FAILED matvec / symbolic" in out and "jvp = J v" in out
