@@ -4,9 +4,10 @@ For every op of the registry and a few sizes up to n = 2048, in float64:
 
 * PyTorch: ``companion.torch.<op>`` against the built-in (``y * torch.sin(x)``,
   ``A @ x``, ``torch.linalg.solve``, ``torch.sin``): forward, then
-  ``torch.autograd.grad`` with respect to every input.
+  ``torch.autograd.grad`` with respect to every input for a random cotangent.
 * JAX: ``companion.jax.<op>`` (custom_jvp) and ``<op>_vjp`` (custom_vjp)
-  against the ``jax.numpy`` built-in: ``jax.jit(jax.value_and_grad(...))``.
+  against the ``jax.numpy`` built-in: ``jax.jit(jax.value_and_grad(...))`` of
+  ``⟨w, f(args)⟩`` for a random ``w`` passed as an argument.
 
 Samples of the custom op and of the built-in alternate (so load from other
 processes hits both alike); each time is a median, each ratio the median of
@@ -95,7 +96,7 @@ def _torch_pair(case: Case, args: tuple[np.ndarray, ...]) -> list[Callable[[], A
 
     op = OPS_BY_NAME[case.op]
     inputs = tuple(torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in args)
-    out_bar = torch.ones_like(op.reference(torch, *(a.detach() for a in inputs)))
+    out_bar = torch.randn_like(op.reference(torch, *(a.detach() for a in inputs)))
 
     def forward_backward(f: Callable[..., Any]) -> Callable[[], Any]:
         return lambda: torch.autograd.grad(f(*inputs), inputs, grad_outputs=out_bar)
@@ -110,10 +111,12 @@ def _jax_fns(case: Case, args: tuple[np.ndarray, ...]) -> list[Callable[[], Any]
     op = OPS_BY_NAME[case.op]
     inputs = tuple(jnp.asarray(a) for a in args)
     argnums = tuple(range(len(inputs)))
+    # A random cotangent passed as an argument, so XLA cannot fold a constant one into the backward.
+    out_bar = jnp.asarray(np.random.default_rng(1).standard_normal(op.reference(np, *args).shape))
 
     def forward_backward(f: Callable[..., Any]) -> Callable[[], Any]:
-        step = jax.jit(jax.value_and_grad(lambda *a: jnp.sum(f(*a)), argnums))
-        return lambda: jax.block_until_ready(step(*inputs))
+        step = jax.jit(jax.value_and_grad(lambda *a: jnp.vdot(a[-1], f(*a[:-1])), argnums))
+        return lambda: jax.block_until_ready(step(*inputs, out_bar))
 
     return [
         forward_backward(op.jax()),

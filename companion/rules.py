@@ -154,7 +154,7 @@ def matvec_vjp(
     array([1., 0.])
     """
     A_bar = y_bar[:, None] * x[None, :] if needs[0] else None
-    x_bar = A.T @ y_bar if needs[1] else None
+    x_bar = y_bar @ A if needs[1] else None  # = Aᵀ ȳ, without a transposed copy of A
     return A_bar, x_bar
 
 
