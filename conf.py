@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
@@ -19,6 +22,11 @@ subtitle = "JVPs and VJPs in PyTorch and JAX"
 author = "The Custom Derivative Rules authors"
 copyright = f"2026, {author}"
 version = release = companion.__version__
+# The date of the release being built, from CITATION.cff: on the PDF's title page,
+# in the HTML footer and in the citation (book/_ext/citation.py checks the version).
+CITATION = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+RELEASE_DATE = dt.date.fromisoformat(str(CITATION["date-released"]))
+today = f"{RELEASE_DATE.day} {RELEASE_DATE:%B %Y}"
 
 extensions = [
     "myst_nb",  # brings myst_parser with it: do not list both
@@ -30,6 +38,12 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
     "continuous_numbering",
+    "offline_mathjax",  # MathJax served from _static: the site makes no request elsewhere
+    "notebook_downloads",  # every executed page offers its .ipynb
+    "api_reference",  # {companion-api}: the API appendix, one section per module
+    "citation",  # {book-citation}: BibTeX and citation text from CITATION.cff
+    "cell_outputs",  # outputs: no build-machine paths; no ANSI codes in the PDF
+    "print_layout",  # PDF: solutions (dropdowns in HTML) printed as titled boxes
 ]
 
 root_doc = "index"
@@ -41,6 +55,7 @@ nitpicky = True
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "substitution"]
 myst_heading_anchors = 3
 myst_dmath_double_inline = True
+myst_substitutions = {"version": release, "release_date": today}
 
 nb_execution_mode = os.environ.get("BOOK_EXECUTION_MODE", "cache")
 nb_execution_cache_path = os.environ.get(
@@ -61,10 +76,15 @@ nb_execution_show_tb = True
 nb_kernel_rgx_aliases = {".*": "python3"}
 nb_merge_streams = True
 # sympy's LaTeX output reaches the PDF as math, not as plain text or an image.
+# An object that also offers Markdown (the companion's Derivation: math, then a
+# table) is shown from its Markdown in the PDF too, as in HTML.
 nb_mime_priority_overrides = [
+    ("latex", "text/markdown", 4),
     ("latex", "text/latex", 5),
     ("latex", "image/svg+xml", None),
 ]
+# Markdown outputs are MyST, with the page's extensions ($$ math $$, tables).
+nb_render_markdown_format = "myst"
 
 # -- Numbering: chapters, equations and figures, the same in HTML and PDF -----
 numfig = True
@@ -81,12 +101,30 @@ bibtex_reference_style = "author_year"
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_mock_imports: list[str] = []
+# Methods such as forward/backward show the companion's own docstrings, never the
+# ones inherited from torch.autograd.Function (they reference torch's own docs).
+autodoc_inherit_docstrings = False
+# Defaults as written in the source (``ops=OPS``), not the repr of their value.
+autodoc_preserve_defaults = True
+# Types go into the description only for parameters a docstring documents, so an
+# undocumented ``x`` does not add a line "x (Any)".
+autodoc_typehints_description_target = "documented"
 napoleon_numpy_docstring = True
+# The site builds offline, so there is no intersphinx: references to the frameworks'
+# and the standard library's types stay plain text instead of failing -n.
+nitpick_ignore_regex = [
+    (r"py:.*", r"(torch|jax|jaxlib|numpy|np|sympy|sp|typing|collections|types)(\..*)?"),
+    (r"py:.*", r"(Tensor|Array|ArrayLike|Needs|Any|Callable|Sequence|Mapping|Iterable|Iterator|NamedTuple|Protocol)"),
+]
 
 # -- HTML ----------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
 html_title = f"{project}: {subtitle}"
 html_static_path = ["book/_static"]
+html_favicon = "book/_static/favicon.svg"
+# Offline: a pinned MathJax 3 (PyPI package django-static-mathjax) is copied into
+# _static/mathjax by book/_ext/offline_mathjax.py; Sphinx's default is a CDN.
+mathjax_path = "mathjax/tex-mml-chtml.js"
 html_theme_options = {
     "show_toc_level": 2,
     "use_download_button": True,
@@ -95,7 +133,10 @@ html_theme_options = {
     "use_issues_button": False,
     "launch_buttons": {},
     "home_page_in_toc": True,
+    "primary_sidebar_end": [],  # no ad placeholder: nothing on the site loads third-party code
 }
+# Light or dark as the reader's system prefers; without it the theme logs a console error.
+html_context = {"default_mode": "auto"}
 mathjax3_config = {"tex": {"macros": mathjax_macros(MACROS)}}
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True
@@ -120,3 +161,43 @@ latex_elements = {
     "sphinxsetup": "verbatimwrapslines=true, verbatimforcewraps=true",
 }
 latex_show_urls = "footnote"
+latex_domain_indices = False  # the API appendix lists the modules; the general index remains
+
+
+def _tex(text: str) -> str:
+    """Escape LaTeX's special characters in a plain string."""
+    specials = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                "^": r"\textasciicircum{}"}
+    return "".join(specials.get(c, c) for c in text)
+
+
+# Title page: title, subtitle, authors, version and release date (CITATION.cff).
+# Fonts: the TeX Live/Debian FreeSerif and FreeSans, and DejaVu Sans Mono for code,
+# which has the glyphs the companion's docstrings and outputs use (⊙, ᵀ, ⁻¹, ẋ).
+latex_elements["fontpkg"] = r"""
+\setmainfont{FreeSerif}[Extension=.otf, UprightFont=*, ItalicFont=*Italic,
+  BoldFont=*Bold, BoldItalicFont=*BoldItalic]
+\setsansfont{FreeSans}[Extension=.otf, UprightFont=*, ItalicFont=*Oblique,
+  BoldFont=*Bold, BoldItalicFont=*BoldOblique]
+\setmonofont{DejaVu Sans Mono}[Scale=0.88]
+"""
+latex_elements["releasename"] = "Version"  # page headers: "..., Version 0.1.0"
+latex_elements["maketitle"] = rf"""
+\begin{{titlepage}}
+  \centering
+  \vspace*{{0.16\textheight}}
+  {{\sffamily\bfseries\fontsize{{30}}{{36}}\selectfont {_tex(project)}\par}}
+  \vspace{{1.4em}}
+  {{\sffamily\LARGE {_tex(subtitle)}\par}}
+  \vspace{{4em}}
+  {{\Large {_tex(author)}\par}}
+  \vfill
+  {{\large Version {_tex(release)}\par}}
+  \vspace{{0.5em}}
+  {{\large {_tex(today)}\par}}
+  \vspace{{3em}}
+  {{\small Text licensed under CC BY 4.0, code under the MIT licence.
+   How to cite this version: appendix \emph{{How to cite}}.\par}}
+\end{{titlepage}}
+"""
