@@ -40,7 +40,7 @@ def test_chapters_are_numbered_continuously_across_parts(built_book: Path) -> No
 def _mini_book(tmp_path: Path, body: str) -> Path:
     src = tmp_path / "src"
     src.mkdir()
-        (src / "index.md").write_text(
+    (src / "index.md").write_text(
         "---\njupytext:\n  text_representation:\n    format_name: myst\n"
         "kernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n"
         "# A page\n\n" + body + "\n"
