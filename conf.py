@@ -157,7 +157,11 @@ latex_elements = {
     "preamble": "\\usepackage{amsmath,amssymb}\n"
     "\\AtBeginDocument{\\counterwithin{equation}{chapter}\\counterwithin{figure}{chapter}"
     "\\counterwithin{table}{chapter}\\counterwithin{literalblock}{chapter}}\n"
-    + latex_newcommands(MACROS),
+    + latex_newcommands(MACROS)
+    # A heading is never left alone at the foot of a page (e.g. "Exercises" with
+    # its first framed box on the next page).
+    + "\\usepackage{needspace}\n"
+    "\\preto\\section{\\Needspace{8\\baselineskip}}\\preto\\subsection{\\Needspace{6\\baselineskip}}\n",
     "sphinxsetup": "verbatimwrapslines=true, verbatimforcewraps=true",
 }
 latex_show_urls = "footnote"

@@ -427,6 +427,20 @@ def test_the_pdf_builds_without_latex_errors_or_unresolved_references(built_pdf:
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "pdf-info.txt").write_text(info)
     assert pages > 10
+    # A look at the result: the title page and the first chapter's opening pages.
+    for first, last in ((1, 1), (7, 9)):
+        subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", str(first), "-l", str(last),
+                        str(built_pdf), str(ARTIFACTS / "pdf-page")], check=True)
+
+
+@pytest.mark.pdf
+def test_every_solution_is_printed(built_pdf: Path) -> None:
+    tex = built_pdf.with_suffix(".tex").read_text(encoding="utf-8")
+    titles = [m.group(2).strip() for page in source_pages()
+              for m in re.finditer(r"^(`{3,}|:{3,})\{dropdown\}(.*)$", page.read_text(), re.M)]
+    plain = [t for t in titles if re.fullmatch(r"[\w .,:()-]+", t)]
+    missing = [t for t in plain if f"\\begin{{sphinxadmonition}}{{note}}{{{t}}}" not in tex]
+    assert not missing, f"solutions missing from the PDF: {missing}"
 
 
 @pytest.mark.pdf
@@ -455,7 +469,7 @@ def test_chapter_and_equation_numbers_match_between_html_and_pdf(built_book: Pat
         checked += 1
     for key, number in equations.items():
         docname, label = key.split(":", 1)
-        pdf = labels.get(f"{docname}:equation-{label}")
+        pdf = labels.get(f"equation:{docname}:{label}")
         assert pdf == number, f"equation {label} in {docname}: HTML ({number}), PDF ({pdf})"
         checked += 1
     assert checked
