@@ -12,14 +12,12 @@ Only operators that NumPy, PyTorch, JAX and NumPy object arrays share are used
 directly (``*``, ``+``, ``-``, ``@``, ``.T``, indexing with ``None``); the rest
 comes from ``xp``:
 
-========================  ==========================================================
-``xp.sin(a)``             elementwise sine
-``xp.cos(a)``             elementwise cosine
-``xp.sum_to_shape(a, s)`` sum a broadcast array back to shape ``s`` (unbroadcast)
-``xp.lu_factor(A)``       factorise a square ``A`` once; returns opaque ``lu_factors``
-``xp.lu_solve(f, r, t)``  solve ``A z = r`` (``t=False``) or ``Aᵀ z = r`` (``t=True``)
-                          with the factors ``f``; ``r`` of shape ``(n,)`` or ``(n, k)``
-========================  ==========================================================
+* ``xp.sin(a)``, ``xp.cos(a)``: elementwise sine and cosine;
+* ``xp.sum_to_shape(a, shape)``: sum a broadcast array back to ``shape`` (unbroadcast);
+* ``xp.lu_factor(A)``: factorise a square ``A`` once; returns opaque ``lu_factors``;
+* ``xp.lu_solve(lu_factors, rhs, trans)``: solve ``A z = rhs`` (``trans=False``)
+  or ``Aᵀ z = rhs`` (``trans=True``) with those factors, ``rhs`` of shape
+  ``(n,)`` or ``(n, k)``.
 
 Names follow the book: primal inputs ``x, y, A, b``; tangents ``x_dot``;
 cotangents ``x_bar``; residuals named for what they are (``cos_x``,

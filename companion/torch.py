@@ -85,9 +85,11 @@ class _TorchOps:
         except RuntimeError as err:
             if "is zero" not in str(err):
                 raise
+            # torch says e.g. "...: (Batch element 1): U[2,2] is zero and using it on lu_solve ..."
+            where = str(err).split(": ", 1)[-1].split(" and ")[0].replace("(Batch element", "batch element")
             raise SingularMatrixError(
-                "solve: A must be non-singular; its LU factorisation has an exactly zero pivot "
-                f"({str(err).split(': ', 1)[-1].split(' and ')[0]})"
+                "solve: A must be non-singular; got an A whose LU factorisation has an exactly zero "
+                f"pivot ({where.replace('): ', ': ')}, 1-based)"
             ) from None
         return LUFactors(A, lu, piv)
 
