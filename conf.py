@@ -188,6 +188,8 @@ latex_elements["fontpkg"] = r"""
 """
 latex_elements["releasename"] = "Version"  # page headers: "..., Version 0.1.0"
 latex_elements["maketitle"] = rf"""
+\hypersetup{{pdftitle={{{_tex(project)}: {_tex(subtitle)}}}, pdfauthor={{{_tex(author)}}},
+  pdfsubject={{Version {_tex(release)}, {_tex(today)}}}}}
 \begin{{titlepage}}
   \centering
   \vspace*{{0.16\textheight}}

@@ -374,6 +374,18 @@ def html_numbers(built_book: Path) -> tuple[dict[str, str], dict[str, str]]:
     return chapters, equations
 
 
+def html_figure_numbers(built_book: Path) -> dict[str, str]:
+    """Figure numbers by docname:label, as the HTML shows them ("Fig. 3.1")."""
+    figures = {}
+    for page in built_book.rglob("*.html"):
+        docname = str(page.relative_to(built_book).with_suffix(""))
+        for block in re.findall(r'<figure[^>]*id="([^"]+)"(.*?)</figure>', page.read_text(), re.S):
+            number = re.search(r'class="caption-number">Fig\. ([\d.]+) </span>', block[1])
+            if number:
+                figures[f"{docname}:{block[0]}"] = number.group(1)
+    return figures
+
+
 def test_equations_are_numbered_within_their_chapter(built_book: Path) -> None:
     chapters, equations = html_numbers(built_book)
     by_page: dict[str, list[str]] = {}
@@ -475,6 +487,10 @@ def test_chapter_and_equation_numbers_match_between_html_and_pdf(built_book: Pat
         pdf = labels.get(f"equation:{docname}:{label}")
         assert pdf == number, f"equation {label} in {docname}: HTML ({number}), PDF ({pdf})"
         checked += 1
+    for key, number in html_figure_numbers(built_book).items():
+        pdf = labels.get(key)
+        assert pdf == number, f"figure {key}: HTML Fig. {number}, PDF Fig. {pdf}"
+        checked += 1
     assert checked
 
 
@@ -512,6 +528,20 @@ raise ValueError("\\x1b[31mcoloured message\\x1b[0m")
 ```
 
 ```{code-cell} python3
+---
+mystnb:
+  figure:
+    caption: A measured curve, numbered as a figure.
+    name: fig-mini-curve
+---
+import matplotlib.pyplot as plt
+plt.plot([0, 1, 2], [0, 1, 4])
+plt.show()
+```
+
+See {numref}`fig-mini-curve`.
+
+```{code-cell} python3
 from IPython.display import Markdown, display
 print("progress 10%\\r50%\\r100%\\x07 done\\x08!")
 display(Markdown("a \\x1b[1mbold\\x1b[0m word"))
@@ -540,6 +570,14 @@ def test_solutions_hidden_in_html_are_printed_in_the_pdf(mini_latex: Path, tmp_p
     page = (tmp_path / "html" / "index.html").read_text()
     details = re.search(r"<details[^>]*>.*?SOLUTIONTEXT.*?</details>", page, re.S)
     assert details and " open" not in details.group(0).split(">", 1)[0]
+
+
+def test_a_plot_with_a_caption_is_a_numbered_figure(mini_latex: Path) -> None:
+    """The markup for figures from code: the cell's ``mystnb: figure: {caption, name}``."""
+    tex = next(mini_latex.glob("*.tex")).read_text()
+    figure = re.search(r"\\begin\{figure\}.*?\\end\{figure\}", tex, re.S)
+    assert figure and "\\caption{A measured curve" in figure.group(0)
+    assert "\\label{\\detokenize{index:fig-mini-curve}}" in figure.group(0)
 
 
 def test_ansi_codes_in_outputs_do_not_reach_latex(mini_latex: Path) -> None:
