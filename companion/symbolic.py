@@ -176,15 +176,6 @@ class Derivation:
         verdict = "confirmed" if self.confirmed else "NOT confirmed"
         return f"**{self.op}** (symbolic sizes {shapes}): {verdict}\n\n{jac}\n\n{self.table()}\n"
 
-    def _repr_latex_(self) -> str:
-        jac = r",\quad ".join(
-            f"{self._latex_partial(k)} = {sympy.latex(J)}"
-            for k, J in self.jacobians.items()
-        )
-        held = sum(self.checks.values())
-        checks = f"\\text{{{held} of {len(self.checks)} checks hold identically}}"
-        return f"$\\displaystyle {jac}$\n\n$\\text{{checks: }} {checks}$"
-
     def __repr__(self) -> str:
         status = ", ".join(f"{k}: {'ok' if v else 'FAILED'}" for k, v in self.checks.items())
         return f"Derivation(op={self.op!r}, confirmed={self.confirmed}, checks={{{status}}})"
