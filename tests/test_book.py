@@ -49,17 +49,13 @@ def _mini_book(tmp_path: Path, body: str) -> Path:
     return src
 
 
-def test_a_failing_cell_fails_the_build(tmp_path: Path) -> None:
-    src = _mini_book(tmp_path, "```{code-cell} python3\nraise RuntimeError('boom')\n```")
+@pytest.mark.parametrize("body, message", [
+    ("```{code-cell} python3\nraise RuntimeError('boom')\n```", "boom"),  # a failing cell
+    ("See {ref}`no-such-label`.", "no-such-label"),  # a broken cross-reference
+], ids=["failing-cell", "broken-reference"])
+def test_a_broken_page_fails_the_build(tmp_path: Path, body: str, message: str) -> None:
+    src = _mini_book(tmp_path, body)
     result = sphinx_build("html", src, tmp_path / "out",
                           env={"BOOK_JUPYTER_CACHE": str(tmp_path / "cache")})
     assert result.returncode != 0
-    assert "boom" in result.stdout + result.stderr
-
-
-def test_a_broken_cross_reference_fails_the_build(tmp_path: Path) -> None:
-    src = _mini_book(tmp_path, "See {ref}`no-such-label`.")
-    result = sphinx_build("html", src, tmp_path / "out",
-                          env={"BOOK_JUPYTER_CACHE": str(tmp_path / "cache")})
-    assert result.returncode != 0
-    assert "no-such-label" in result.stdout + result.stderr
+    assert message in result.stdout + result.stderr
