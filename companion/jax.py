@@ -120,7 +120,7 @@ def sin_mul_jvp_rule(primals: tuple[Array, Array], tangents: tuple[Array, Array]
 def sin_mul(x: Any, y: Any) -> Array:
     """``y ⊙ sin x``, elementwise with broadcasting; ``jax.custom_jvp`` rule.
 
-    JVP: ``ẏ_out = y ⊙ cos x ⊙ ẋ + sin x ⊙ ẏ``; reverse mode by transposing it
+    JVP: ``out_dot = y ⊙ cos x ⊙ ẋ + sin x ⊙ ẏ``; reverse mode by transposing it
     (``x̄ = ō ⊙ y ⊙ cos x``, ``ȳ = ō ⊙ sin x``, reduced to each input's shape).
 
     >>> import jax, jax.numpy as jnp

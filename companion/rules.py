@@ -92,7 +92,7 @@ def sin_mul(x: Array, y: Array, xp: ArrayOps) -> Array:
 
 
 def sin_mul_jvp(x: Array, y: Array, x_dot: Array, y_dot: Array, xp: ArrayOps) -> Array:
-    """JVP: ``ẏ_out = y ⊙ cos x ⊙ ẋ + sin x ⊙ ẏ``.
+    """JVP: ``out_dot = y ⊙ cos x ⊙ ẋ + sin x ⊙ ẏ``.
 
     >>> sin_mul_jvp(np.zeros(2), np.full(2, 3.0), np.ones(2), np.ones(2), numpy_ops)
     array([3., 3.])

@@ -156,7 +156,7 @@ class SinMul(torch.autograd.Function):
 def sin_mul(x: Tensor, y: Tensor) -> Tensor:
     """``y ⊙ sin x``, elementwise with broadcasting; a custom rule (:class:`SinMul`).
 
-    JVP: ``ẏ_out = y ⊙ cos x ⊙ ẋ + sin x ⊙ ẏ``;
+    JVP: ``out_dot = y ⊙ cos x ⊙ ẋ + sin x ⊙ ẏ``;
     VJP: ``x̄ = ō ⊙ y ⊙ cos x`` and ``ȳ = ō ⊙ sin x``, each reduced to its input's shape.
 
     >>> import torch
