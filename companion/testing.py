@@ -106,7 +106,8 @@ class RuleReport:
             lines.append("  VJP dot-product test (rel. error):          " + _fmt(self.vjp_error))
         if self.taylor_slope:
             lines.append("  Taylor remainder log-log slope (expect 2):  " + ", ".join(
-                f"{k}: {v:.2f}" for k, v in self.taylor_slope.items()))
+                f"{k}: " + ("linear, remainder at round-off" if np.isnan(v) else f"{v:.2f}")
+                for k, v in self.taylor_slope.items()))
         return "\n".join(lines) + "\n)"
 
 
