@@ -542,6 +542,12 @@ plt.show()
 See {numref}`fig-mini-curve`.
 
 ```{code-cell} python3
+:tags: [hide-input]
+HIDDENSOURCE = "set-up code"
+print("VISIBLEOUTPUT")
+```
+
+```{code-cell} python3
 from IPython.display import Markdown, display
 print("progress 10%\\r50%\\r100%\\x07 done\\x08!")
 display(Markdown("a \\x1b[1mbold\\x1b[0m word"))
@@ -570,6 +576,11 @@ def test_solutions_hidden_in_html_are_printed_in_the_pdf(mini_latex: Path, tmp_p
     page = (tmp_path / "html" / "index.html").read_text()
     details = re.search(r"<details[^>]*>.*?SOLUTIONTEXT.*?</details>", page, re.S)
     assert details and " open" not in details.group(0).split(">", 1)[0]
+
+
+def test_hidden_inputs_are_left_out_of_print_but_not_their_outputs(mini_latex: Path) -> None:
+    tex = next(mini_latex.glob("*.tex")).read_text()
+    assert "VISIBLEOUTPUT" in tex and "HIDDENSOURCE" not in tex
 
 
 def test_a_plot_with_a_caption_is_a_numbered_figure(mini_latex: Path) -> None:
