@@ -41,6 +41,7 @@ extensions = [
     "offline_mathjax",  # MathJax served from _static: the site makes no request elsewhere
     "notebook_downloads",  # every executed page offers its .ipynb
     "api_reference",  # {companion-api}: the API appendix, one section per module
+    "docstring_math",  # API appendix: Unicode formulas of the docstrings typeset as math
     "citation",  # {book-citation}: BibTeX and citation text from CITATION.cff
     "cell_outputs",  # outputs: no build-machine paths; no ANSI codes in the PDF
     "print_layout",  # PDF: solutions (dropdowns in HTML) printed as titled boxes
