@@ -204,6 +204,39 @@ def test_every_page_loads_cleanly_with_its_math_typeset(browser: Browser, site: 
     assert not problems, "math not typeset:\n" + "\n".join(problems)
 
 
+#: The narrowest text column of the theme on a desktop: at 1200 px both sidebars show.
+NARROW_DESKTOP = {"width": 1200, "height": 900}
+
+
+def test_no_equation_is_wider_than_the_text_column(browser: Browser, site: str,
+                                                    built_book: Path) -> None:
+    """At the narrowest desktop layout, no typeset formula is cut off or needs scrolling."""
+    pages = sorted(p for p in built_book.rglob("*.html")
+                   if not {"_static", "_sources"} & set(p.relative_to(built_book).parts))
+    browser.page.set_viewport_size(NARROW_DESKTOP)
+    too_wide = []
+    try:
+        for page in pages:
+            browser.open(url_of(site, built_book, page))
+            if not browser.typeset()["math"]:
+                continue
+            for item in browser.page.evaluate("""() => {
+                const out = [];
+                for (const m of document.querySelectorAll('article.bd-article mjx-container')) {
+                    const display = m.getAttribute('display') === 'true';
+                    const box = m.closest('p, li, td, dd, figcaption');
+                    const over = display ? m.scrollWidth - m.clientWidth
+                        : (box ? m.getBoundingClientRect().right - box.getBoundingClientRect().right : 0);
+                    if (over > 2) out.push(`${Math.round(over)} px: ${m.parentElement.textContent.trim().slice(0, 60)}`);
+                }
+                return out;
+            }"""):
+                too_wide.append(f"{page.relative_to(built_book)}: {item}")
+    finally:
+        browser.page.set_viewport_size({"width": 1280, "height": 900})
+    assert not too_wide, "formulas wider than the text column at 1200 px:\n" + "\n".join(too_wide)
+
+
 def test_the_api_reference_formulas_are_typeset(browser: Browser, site: str) -> None:
     browser.open(site + "appendices/api.html")
     counts = browser.typeset()
