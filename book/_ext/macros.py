@@ -25,3 +25,14 @@ def latex_newcommands(macros: dict[str, tuple[str, int]]) -> str:
         args = f"[{nargs}]" if nargs else ""
         lines.append(f"\\providecommand{{\\{name}}}{{}}\\renewcommand{{\\{name}}}{args}{{{body}}}")
     return "\n".join(lines) + "\n"
+
+
+def jupyter_newcommands(macros: dict[str, tuple[str, int]]) -> str:
+    r"""One inline-math span of ``\newcommand``\ s: a Markdown cell that teaches Jupyter's MathJax the macros.
+
+    >>> jupyter_newcommands({"R": (r"\mathbb{R}", 0), "inner": (r"\langle #1, #2 \rangle", 2)})
+    '$\\newcommand{\\R}{\\mathbb{R}} \\newcommand{\\inner}[2]{\\langle #1, #2 \\rangle}$'
+    """
+    return "$" + " ".join(
+        f"\\newcommand{{\\{name}}}{f'[{nargs}]' if nargs else ''}{{{body}}}"
+        for name, (body, nargs) in macros.items()) + "$"

@@ -7,6 +7,10 @@ configured, and the book has none: they would fetch code from other hosts at
 run time. This extension copies the notebook next to the page's source in
 ``_sources/`` and tells the theme about it, so the download menu of every
 executed page offers ``.ipynb`` and ``.md``.
+
+In the copy, the Markdown cells are rewritten for Jupyter by
+:mod:`notebook_markdown` (included rule code, equation numbers, titles,
+citations), and a first cell defines the book's LaTeX macros.
 """
 
 from __future__ import annotations
@@ -16,7 +20,11 @@ from typing import Any
 
 import nbformat
 from sphinx.application import Sphinx
+from sphinx.directives.code import LiteralIncludeReader
 from sphinx.util import logging
+
+from macros import MACROS, jupyter_newcommands
+from notebook_markdown import Resolver, to_jupyter_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +49,59 @@ def add_notebook_download(app: Sphinx, pagename: str, templatename: str,
         return
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(with_outputs(app, nbformat.read(notebook, as_version=4)), target)
+    nb = with_outputs(app, nbformat.read(notebook, as_version=4))
+    nbformat.write(for_jupyter(app, pagename, nb), target)
     context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def for_jupyter(app: Sphinx, pagename: str, nb: Any) -> Any:
+    """Markdown cells rewritten for Jupyter, after a cell that defines the macros."""
+    resolver = book_resolver(app, Path(app.env.doc2path(pagename)).parent)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = to_jupyter_markdown(cell.source, resolver)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(jupyter_newcommands(MACROS)))
+    return nb
+
+
+def book_resolver(app: Sphinx, page_dir: Path) -> Resolver:
+    """The book's equation and figure numbers, section titles and citations."""
+    env = app.env
+    numbers = env.toc_fignumbers
+
+    def number(doc: str, kind: str, node_id: str) -> str | None:
+        found = numbers.get(doc, {}).get(kind, {}).get(node_id)
+        return ".".join(map(str, found)) if found else None
+
+    def include(path: str, options: dict[str, str]) -> str:
+        text, _ = LiteralIncludeReader(str(page_dir / path), options, app.config).read()
+        return text
+
+    labels = env.domaindata["std"]["labels"]
+    equations = {label: n for label, (doc, _) in env.domaindata["math"]["objects"].items()
+                 if (n := number(doc, "displaymath", f"equation-{label}"))}
+    figures = {label: n for label, (doc, node_id, _) in labels.items()
+               if (n := number(doc, "figure", node_id))}
+    sections = {label: title for label, (_, _, title) in labels.items() if title}
+    return Resolver(include=include, equation=equations, figure=figures, section=sections,
+                    citation=citations(app))
+
+
+def citations(app: Sphinx) -> dict[str, tuple[str, str]]:
+    """Author-year labels of the bibliography: ``key -> ("Griewank and Walther", "2008")``."""
+    if not hasattr(app, "_notebook_citations"):
+        from pybtex.database import parse_file
+
+        found = {}
+        for bib in app.config.bibtex_bibfiles:
+            for key, entry in parse_file(str(Path(app.confdir) / bib)).entries.items():
+                people = entry.persons.get("author") or entry.persons.get("editor") or []
+                names = [" ".join(p.last_names).replace("{", "").replace("}", "") for p in people]
+                authors = (names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2
+                           else f"{names[0]} et al." if names else key)
+                found[key] = (authors, entry.fields.get("year", ""))
+        app._notebook_citations = found  # type: ignore[attr-defined]
+    return app._notebook_citations  # type: ignore[attr-defined]
 
 
 def with_outputs(app: Sphinx, nb: Any) -> Any:
