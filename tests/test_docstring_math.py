@@ -6,7 +6,6 @@ import doctest
 import html as html_lib
 import re
 import sys
-import unicodedata
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,8 @@ from docstring_math import UnknownSymbol, is_formula, to_latex, typeset_literals
 
 @pytest.mark.parametrize(("formula", "latex"), [
     ("ẋ = A⁻¹ (ḃ − Ȧ x)", r"\dot{x} = A^{-1} (\dot{b} - \dot{A} x)"),
-    ("b̄ = A⁻ᵀ x̄", r"\bar{b} = A^{-\top} \bar{x}"),
-    ("Ā = −b̄ xᵀ", r"\bar{A} = -\bar{b} x^{\top}"),
+    ("b̄ = A⁻ᵀ x̄", r"\bar{b} = A^{-\T} \bar{x}"),
+    ("Ā = −b̄ xᵀ", r"\bar{A} = -\bar{b} x^{\T}"),
     ("ȳ = Σ(ō ⊙ sin x)", r"\bar{y} = \sum (\bar{o} \odot \sin x)"),
     ("‖f(x + h v) − f(x) − h J v‖ = O(h²)", r"\lVert f(x + h v) - f(x) - h J v\rVert = O(h^{2})"),
     ("‖w‖‖J v‖", r"\lVert w\rVert \lVert J v\rVert"),
@@ -36,9 +35,11 @@ def test_known_formulas_translate(formula: str, latex: str) -> None:
 
 
 @pytest.mark.parametrize(("literal", "formula"), [
-    ("A x", True), ("y = sin x", True), ("x̄", True), ("n × n", True),
+    ("A x", True), ("y = sin x", True), ("x̄", True), ("n × n", True), ("e_k", True),
+    ("A z = rhs", True), ("Aᵀ z = rhs", True),
     ("A", False), ("(n, k)", False), ("x, y, A, b", False), ("cos_x = cos x", False),
-    ("python -m companion verify", False), ("jvp = J v", False),
+    ("python -m companion verify", False), ("jvp = J v", False), ("vjp = Jᵀ w", False),
+    ("solve(A, b) = A⁻¹ b", False), ("A @ x", False), ("a * b", False), ("x_dot", False),
 ])
 def test_formulas_are_told_from_code(literal: str, formula: bool) -> None:
     assert is_formula(literal) is formula
@@ -49,6 +50,10 @@ def test_only_formula_literals_become_math() -> None:
     assert typeset_literals(text) == (
         r"``A`` of shape ``(n, n)``; JVP :math:`\dot{x} = A^{-1} \dot{b}` and" "\n"
         r":math:`y = \sin x`.")
+
+
+def test_a_literal_over_two_lines_keeps_the_indent_of_the_second() -> None:
+    assert typeset_literals("* VJP: ``‖w‖ ≤ atol +\n  rtol``") == "* VJP: :math:`\\lVert w\\rVert \\le \\mathrm{atol} +\n  \\mathrm{rtol}`"
 
 
 def test_an_unknown_symbol_is_an_error_naming_it() -> None:
@@ -84,6 +89,6 @@ def test_the_api_reference_typesets_the_formulas(built_book: Path) -> None:
     entry = entry[:entry.index('<dl class="py')]
     assert r'<span class="math notranslate nohighlight">\(\dot{x} = A^{-1} (\dot{b} - \dot{A} x)\)</span>' in entry
     code = re.findall(r'<code class="docutils literal[^"]*"><span class="pre">(.*?)</code>', html, re.S)
-    untypeset = [c for c in map(html_lib.unescape, code)
-                 if any(ch in docstring_math.MARKERS for ch in unicodedata.normalize("NFD", c))]
+    texts = [html_lib.unescape(re.sub(r"<[^>]+>", "", c)) for c in code]
+    untypeset = [t for t in texts if is_formula(t)]
     assert not untypeset, f"formulas left as code in the API reference: {untypeset[:5]}"

@@ -20,9 +20,10 @@ from notebook_markdown import Resolver, to_jupyter_markdown  # noqa: E402
 RESOLVER = Resolver(
     include=lambda path, options: f"# {path} :: {options.get('pyobject')}",
     equation={"eq-vjp": "7.3"},
-    figure={"fig-plot": "3.1"},
+    numbered={"fig-plot": "Fig. 3.1", "tab-x": "Table 4.1"},
     section={"ch-testing": "Testing custom rules"},
     citation={"gw08": ("Griewank and Walther", "2008"), "b18": ("Baydin et al.", "2018")},
+    substitution={"version": "0.1.0"},
 )
 #: MyST that must not reach a notebook: roles, directive fences, label targets.
 LEFTOVER_MYST = re.compile(r"\{[\w:-]+\}`|^:{3,}|^`{3,}\{|^\([\w-]+\)=", re.M)
@@ -55,15 +56,34 @@ def test_tabs_admonitions_and_dropdowns_become_headed_text() -> None:
     text = ("::::{tab-set}\n:sync-group: framework\n\n:::{tab-item} PyTorch\n:sync: torch\n\nT\n:::\n\n"
             ":::{tab-item} JAX\n:sync: jax\n\nJ\n:::\n::::\n\n"
             ":::{admonition} Exercise 7.1\n:class: tip\nDo it.\n:::\n\n:::{dropdown} Solution to Exercise 7.1\nDone.\n:::")
-    assert convert(text) == ("**PyTorch**\n\nT\n\n**JAX**\n\nJ\n\n"
-                             "**Exercise 7.1**\n\nDo it.\n\n**Solution to Exercise 7.1**\n\nDone.")
+    assert convert(text) == ("**PyTorch**\n\nT\n\n**JAX**\n\nJ\n\n**Exercise 7.1**\n\nDo it.\n\n"
+                             "<details>\n<summary>Solution to Exercise 7.1</summary>\n\nDone.\n\n</details>")
 
 
 def test_a_list_table_becomes_a_pipe_table() -> None:
     text = ("```{list-table} The contract\n:header-rows: 1\n:name: tab-x\n\n"
             "* - piece\n  - meaning\n* - primals\n  - the inputs, see {eq}`eq-vjp`\n```")
-    assert convert(text) == ("**The contract**\n\n| piece | meaning |\n|---|---|\n"
+    assert convert(text) == ("**Table 4.1: The contract**\n\n| piece | meaning |\n|---|---|\n"
                              "| primals | the inputs, see (7.3) |")
+
+
+def test_a_bar_in_a_table_cell_is_escaped_outside_math_only() -> None:
+    text = "```{list-table}\n:header-rows: 1\n\n* - a\n* - $|x|$ or a|b\n```"
+    assert convert(text) == "| a |\n|---|\n| $|x|$ or a\\|b |"
+
+
+def test_fenced_code_is_left_exactly_as_it_is() -> None:
+    code = "```python\n(x)=\n\n\n\nprint({eq}`eq-vjp`)\n```"
+    assert convert("Text.\n\n" + code) == "Text.\n\n" + code
+
+
+def test_roles_over_two_lines_indented_labels_substitutions_and_definition_lists() -> None:
+    text = ("See {ref}`the\ntesting chapter <ch-testing>`, version {{ version }}.\n\n"
+            "1. An item:\n\n   $$\n   y\n   $$ (eq-vjp)\n\n"
+            "`forward(*args)`\n: computes the outputs,\n  in one pass.")
+    assert convert(text) == ("See the\ntesting chapter, version 0.1.0.\n\n"
+                             "1. An item:\n\n   $$\n   y\n   \\tag{7.3}\n   $$\n\n"
+                             "- **`forward(*args)`**: computes the outputs,\n  in one pass.")
 
 
 def test_latex_only_blocks_are_dropped_and_unknown_directives_kept() -> None:
@@ -90,7 +110,7 @@ def test_downloaded_notebooks_carry_no_myst_and_define_the_macros(built_book: Pa
         first = nb.cells[0]
         assert first.cell_type == "markdown"
         for name in MACROS:
-            assert f"\\newcommand{{\\{name}}}" in first.source, (path.name, name)
+            assert f"\\def\\{name}" in first.source, (path.name, name)
         markdown = "\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
         leftover = LEFTOVER_MYST.findall(markdown)
         assert not leftover, f"{path.relative_to(built_book)}: MyST left in Markdown cells: {leftover[:5]}"
@@ -102,6 +122,16 @@ def test_the_notebook_shows_the_rule_code_the_book_includes(built_book: Path) ->
     source = (ROOT / "companion" / "torch.py").read_text()
     solve_class = source[source.index("class Solve("):source.index("\n\n\nclass", source.index("class Solve("))]
     assert "```python\n" + solve_class.rstrip() in markdown
+
+
+def test_figures_get_their_numbered_caption_and_tables_their_number(built_book: Path) -> None:
+    nb = nbformat.read(built_book / "_sources" / "foundations" / "jvp-vjp.ipynb", as_version=4)
+    captions = [c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("**Fig. 3.1:**")]
+    assert len(captions) == 1 and "jacfwd" in captions[0]
+    nb = nbformat.read(built_book / "_sources" / "foundations" / "composition.ipynb", as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "**Table 4.1: The contract of a JVP rule (forward mode)**" in markdown
+    assert "(tab-composition" not in markdown
 
 
 def test_notebook_equation_numbers_are_the_books(built_book: Path) -> None:

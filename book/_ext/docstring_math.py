@@ -31,7 +31,11 @@ SYMBOLS = {
     "↦": r"\mapsto ", "≤": r"\le ", "≈": r"\approx ", "×": r"\times ", "→": r"\to ",
     "∂": r"\partial ", "·": r"\cdot ", "ε": r"\varepsilon ", "…": r"\dots ",
 }
-SUPERSCRIPTS = {"⁻": "-", "ᵀ": r"\top ", "¹": "1", "²": "2"}
+SUPERSCRIPTS = {"⁻": "-", "ᵀ": r"\T ", "¹": "1", "²": "2"}  # \T: the book's transpose macro
+# Longer names that docstrings use as variables inside formulas.
+VARIABLES = {"rhs", "atol", "rtol"}
+# ``name = ...`` or ``name(args) = ...`` with a longer name: code (a variable, a call, a dict key).
+ASSIGNMENT = re.compile(r"^[A-Za-z_]\w+(\([^)]*\))?\s*=\s")
 FUNCTIONS = {"sin": r"\sin ", "cos": r"\cos ", "exp": r"\exp ", "log": r"\log ",
              "det": r"\det ", "adj": r"\operatorname{adj}", "vec": r"\operatorname{vec}"}
 
@@ -64,7 +68,7 @@ def to_latex(formula: str) -> str:
     >>> to_latex("‖ẏ − ẏ_fd‖ ≤ atol")
     '\\lVert \\dot{y} - \\dot{y}_{\\mathrm{fd}}\\rVert \\le \\mathrm{atol}'
     >>> to_latex("b̄ = A⁻ᵀ x̄")
-    '\\bar{b} = A^{-\\top} \\bar{x}'
+    '\\bar{b} = A^{-\\T} \\bar{x}'
     """
     out, norms_open = [], False
     for m in TOKEN.finditer(unicodedata.normalize("NFD", formula)):
@@ -95,7 +99,7 @@ def to_latex(formula: str) -> str:
                 f"docstring formula {formula!r}: no LaTeX for {text!r} "
                 f"(U+{ord(text):04X} {unicodedata.name(text, '?')}); add it to {__name__}"
             )
-    return re.sub(r" +", " ", "".join(out)).replace(" }", "}").strip()
+    return re.sub(r"(?<=\S) {2,}", " ", "".join(out)).replace(" }", "}").strip()
 
 
 def is_formula(literal: str) -> bool:
@@ -103,16 +107,22 @@ def is_formula(literal: str) -> bool:
 
     It is when it contains a mathematical symbol, or when it is a product of
     one-letter variables and functions such as ``A x``, ``y = sin x`` or
-    ``adj(A) b / det A`` (spaces, no commas, no longer names).
+    ``adj(A) b / det A`` (spaces, no commas or Python operators), or a
+    subscripted letter such as ``e_k``; but never when a longer name is
+    assigned or called on the left of ``=`` (``jvp = J v``, ``f(x) = y``).
 
-    >>> [is_formula(s) for s in ["A x", "sin x", "(n, k)", "A", "cos_x = cos x", "x̄"]]
-    [True, True, False, False, False, True]
+    >>> [is_formula(s) for s in ["A x", "sin x", "x̄", "e_k", "(n, k)", "A", "A @ x", "vjp = Jᵀ w"]]
+    [True, True, True, True, False, False, False, False]
     """
+    if ASSIGNMENT.match(literal):
+        return False
     if any(c in MARKERS for c in unicodedata.normalize("NFD", literal)):
         return True
+    if re.fullmatch(r"[A-Za-z]_[A-Za-z0-9]", literal):
+        return True
     words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", literal)
-    return (" " in literal and "," not in literal and bool(words)
-            and all(len(w) == 1 or w in FUNCTIONS for w in words))
+    return (" " in literal and not re.search(r"[,@*.\[\]'\"]", literal) and bool(words)
+            and all(len(w) == 1 or w in FUNCTIONS or w in VARIABLES for w in words))
 
 
 def typeset_literals(text: str) -> str:

@@ -27,12 +27,16 @@ def latex_newcommands(macros: dict[str, tuple[str, int]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def jupyter_newcommands(macros: dict[str, tuple[str, int]]) -> str:
-    r"""One inline-math span of ``\newcommand``\ s: a Markdown cell that teaches Jupyter's MathJax the macros.
+def jupyter_definitions(macros: dict[str, tuple[str, int]]) -> str:
+    r"""One inline-math span of ``\def``\ s: a Markdown cell that teaches a notebook's math renderer the macros.
 
-    >>> jupyter_newcommands({"R": (r"\mathbb{R}", 0), "inner": (r"\langle #1, #2 \rangle", 2)})
-    '$\\newcommand{\\R}{\\mathbb{R}} \\newcommand{\\inner}[2]{\\langle #1, #2 \\rangle}$'
+    ``\def`` rather than ``\newcommand``: KaTeX (used by some notebook front ends)
+    refuses to ``\newcommand`` a name it already has, such as ``\R``; MathJax
+    and KaTeX both accept ``\def``.
+
+    >>> jupyter_definitions({"R": (r"\mathbb{R}", 0), "inner": (r"\langle #1, #2 \rangle", 2)})
+    '$\\def\\R{\\mathbb{R}} \\def\\inner#1#2{\\langle #1, #2 \\rangle}$'
     """
     return "$" + " ".join(
-        f"\\newcommand{{\\{name}}}{f'[{nargs}]' if nargs else ''}{{{body}}}"
+        f"\\def\\{name}{''.join(f'#{i}' for i in range(1, nargs + 1))}{{{body}}}"
         for name, (body, nargs) in macros.items()) + "$"

@@ -23,7 +23,7 @@ from sphinx.application import Sphinx
 from sphinx.directives.code import LiteralIncludeReader
 from sphinx.util import logging
 
-from macros import MACROS, jupyter_newcommands
+from macros import MACROS, jupyter_definitions
 from notebook_markdown import Resolver, to_jupyter_markdown
 
 logger = logging.getLogger(__name__)
@@ -55,17 +55,24 @@ def add_notebook_download(app: Sphinx, pagename: str, templatename: str,
 
 
 def for_jupyter(app: Sphinx, pagename: str, nb: Any) -> Any:
-    """Markdown cells rewritten for Jupyter, after a cell that defines the macros."""
+    """Markdown cells rewritten for Jupyter, figure captions as cells, a first cell of macros."""
     resolver = book_resolver(app, Path(app.env.doc2path(pagename)).parent)
+    cells = [nbformat.v4.new_markdown_cell(jupyter_definitions(MACROS))]
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = to_jupyter_markdown(cell.source, resolver)
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(jupyter_newcommands(MACROS)))
+        cells.append(cell)
+        figure = cell.get("metadata", {}).get("mystnb", {}).get("figure", {})
+        if cell.cell_type == "code" and figure.get("caption"):
+            number = resolver.numbered.get(figure.get("name", ""), "Figure")
+            caption = to_jupyter_markdown(figure["caption"], resolver)
+            cells.append(nbformat.v4.new_markdown_cell(f"**{number}:** {caption}"))
+    nb.cells = cells
     return nb
 
 
 def book_resolver(app: Sphinx, page_dir: Path) -> Resolver:
-    """The book's equation and figure numbers, section titles and citations."""
+    """The book's equation, figure and table numbers, section titles and citations."""
     env = app.env
     numbers = env.toc_fignumbers
 
@@ -80,11 +87,13 @@ def book_resolver(app: Sphinx, page_dir: Path) -> Resolver:
     labels = env.domaindata["std"]["labels"]
     equations = {label: n for label, (doc, _) in env.domaindata["math"]["objects"].items()
                  if (n := number(doc, "displaymath", f"equation-{label}"))}
-    figures = {label: n for label, (doc, node_id, _) in labels.items()
-               if (n := number(doc, "figure", node_id))}
+    numbered = {label: app.config.numfig_format[kind] % n
+                for label, (doc, node_id, _) in labels.items() for kind in ("figure", "table")
+                if (n := number(doc, kind, node_id))}
     sections = {label: title for label, (_, _, title) in labels.items() if title}
-    return Resolver(include=include, equation=equations, figure=figures, section=sections,
-                    citation=citations(app))
+    substitutions = {k: str(v) for k, v in getattr(app.config, "myst_substitutions", {}).items()}
+    return Resolver(include=include, equation=equations, numbered=numbered, section=sections,
+                    citation=citations(app), substitution=substitutions)
 
 
 def citations(app: Sphinx) -> dict[str, tuple[str, str]]:

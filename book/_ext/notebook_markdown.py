@@ -7,16 +7,20 @@ the rule code shown with ``literalinclude`` would be missing altogether.
 
 - ``literalinclude`` becomes a Python code block with the included source,
   read by Sphinx's own reader (so it is the listing the book shows);
-- ``list-table`` becomes a pipe table; ``tab-set``/``tab-item``, ``admonition``
-  and ``dropdown`` become bold headings over their content;
+- ``list-table`` becomes a pipe table under its numbered title;
+  ``tab-set``/``tab-item`` and ``admonition`` become bold headings over their
+  content, ``dropdown`` a collapsed ``<details>`` block; a definition list
+  becomes a bulleted list;
 - ``{eq}``, ``{numref}``, ``{ref}`` and ``{cite:p}``/``{cite:t}`` become the
   numbers, titles and author-year citations of the book; ``{py:...}`` becomes
   code; numbered display equations keep their number as ``\\tag``;
+  ``{{ name }}`` substitutions are filled in;
 - label targets ``(name)=``, LaTeX-only blocks and the book's generated
-  blocks (the API reference, the citation) are dropped.
+  blocks are dropped.
 
-Anything else is left as it is. The book's references are supplied by a
-:class:`Resolver`, so the rewriting itself is a pure function of the text.
+Fenced code is left exactly as it is, and so is anything else unknown. The
+book's references are supplied by a :class:`Resolver`, so the rewriting itself
+is a pure function of the text.
 """
 
 from __future__ import annotations
@@ -26,24 +30,32 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 OPEN = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<arg>.*)$")
+CODE_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})(?!\{)")
 OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*)$")
 ROLE = re.compile(r"\{(?P<role>eq|numref|ref|cite:p|cite:t|py:\w+)\}`(?P<target>[^`]+)`")
-EQUATION_LABEL = re.compile(r"^\$\$[ \t]*\((?P<label>[\w-]+)\)[ \t]*$")
+EQUATION_LABEL = re.compile(r"^(?P<indent>[ \t]*)\$\$[ \t]*\((?P<label>[\w-]+)\)[ \t]*$")
 TARGET = re.compile(r"^\([\w-]+\)=[ \t]*$")
-HEADED = {"admonition", "dropdown", "tab-item"}
-# LaTeX-only blocks, and content the book generates (read it in the book, or help()).
-DROPPED = {"raw", "bibliography", "toctree", "companion-api", "book-citation"}
+SUBSTITUTION = re.compile(r"\{\{\s*(?P<name>\w+)\s*\}\}")
+MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
+HEADED = {"admonition", "tab-item"}
+# LaTeX-only blocks, and blocks the book generates (the API reference, the citation).
+DROPPED = {"raw", "bibliography", "toctree", "book-citation"}
+GENERATED = {
+    "companion-api": "*The reference itself is generated from the docstrings: read it in the book, "
+                     "or call `help()` on any function of the companion, e.g. `help(companion.torch.solve)`.*",
+}
 
 
 @dataclass
 class Resolver:
-    """What the book knows: included sources, numbers, titles and citations."""
+    """What the book knows: included sources, numbers, titles, citations, substitutions."""
 
     include: Callable[[str, dict[str, str]], str]
     equation: dict[str, str] = field(default_factory=dict)  # label -> "2.2"
-    figure: dict[str, str] = field(default_factory=dict)  # label -> "3.1"
+    numbered: dict[str, str] = field(default_factory=dict)  # label -> "Fig. 3.1", "Table 4.1"
     section: dict[str, str] = field(default_factory=dict)  # label -> title
     citation: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (authors, year)
+    substitution: dict[str, str] = field(default_factory=dict)  # name -> text
 
 
 def to_jupyter_markdown(text: str, resolver: Resolver) -> str:
@@ -54,39 +66,62 @@ def to_jupyter_markdown(text: str, resolver: Resolver) -> str:
     >>> print(to_jupyter_markdown("(sec-x)=\nSee {eq}`eq-a` {cite:p}`gw08`.\n"
     ...                           "```{literalinclude} ../f.py\n:pyobject: f\n```", r))
     See (2.1) (Griewank and Walther, 2008).
+    <BLANKLINE>
     ```python
     def f(): ...
     ```
     """
+    segments: list[str] = []  # rewritten prose, code blocks and directives, in order
+    prose: list[str] = []
+
+    def flush() -> None:
+        if prose:
+            segments.append(_prose("\n".join(prose), resolver))
+            prose.clear()
+
     lines = text.split("\n")
-    out: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i]
-        opening = OPEN.match(line)
-        if opening:
-            end = _closing(lines, i + 1, opening.group("fence"))
-            options, body_start = {}, i + 1
-            while body_start < end and (option := OPTION.match(lines[body_start])):
-                options[option.group("key")] = option.group("value")
-                body_start += 1
-            body = "\n".join(lines[body_start:end]).strip("\n")
-            raw = "\n".join(lines[i:end + 1])
-            out.append(_directive(opening.group("name"), opening.group("arg").strip(), options, body, raw, resolver))
+        opening, code = OPEN.match(line), CODE_FENCE.match(line)
+        if opening or code:
+            fence = (opening or code).group("fence")  # type: ignore[union-attr]
+            end = _closing(lines, i + 1, fence.strip())
+            flush()
+            if code:
+                segments.append("\n".join(lines[i:end + 1]))
+            else:
+                options, body_start = {}, i + 1
+                while body_start < end and (option := OPTION.match(lines[body_start])):
+                    options[option.group("key")] = option.group("value")
+                    body_start += 1
+                body = "\n".join(lines[body_start:end]).strip("\n")
+                segments.append(_directive(opening.group("name"), opening.group("arg").strip(),  # type: ignore[union-attr]
+                                           options, body, "\n".join(lines[i:end + 1]), resolver))
             i = end + 1
             continue
         label = EQUATION_LABEL.match(line)
         if label:
             number = resolver.equation.get(label.group("label"))
-            out.append(f"\\tag{{{number}}}\n$$" if number else "$$")
+            indent = label.group("indent")
+            prose.append(f"{indent}\\tag{{{number}}}\n{indent}$$" if number else f"{indent}$$")
         elif not TARGET.match(line):
-            out.append(_roles(line, resolver))
+            prose.append(line)
         i += 1
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip("\n")
+    flush()
+    return "\n\n".join(text for text in segments if text).strip("\n")
+
+
+def _prose(text: str, resolver: Resolver) -> str:
+    """Roles, substitutions and definition lists of plain Markdown; blank lines folded."""
+    text = ROLE.sub(lambda m: _role(m.group("role"), m.group("target"), resolver), text)
+    text = SUBSTITUTION.sub(lambda m: resolver.substitution.get(m.group("name"), m.group()), text)
+    text = re.sub(r"^(?P<term>\S.*)\n: (?P<definition>.*)$", r"- **\g<term>**: \g<definition>", text, flags=re.M)
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
 
 
 def _closing(lines: list[str], start: int, fence: str) -> int:
-    """Index of the line that closes a directive opened with ``fence``."""
+    """Index of the line that closes a block opened with ``fence``."""
     for j in range(start, len(lines)):
         if lines[j].strip() == fence:
             return j
@@ -95,20 +130,27 @@ def _closing(lines: list[str], start: int, fence: str) -> int:
 
 def _directive(name: str, arg: str, options: dict[str, str], body: str, raw: str,
                resolver: Resolver) -> str:
+    title = _prose(arg, resolver)
     if name == "literalinclude":
         code = resolver.include(arg, options).rstrip("\n")
         return f"```{options.get('language', 'python')}\n{code}\n```"
     if name == "list-table":
+        number = resolver.numbered.get(options.get("name", ""))
+        heading = f"{number}: {title}" if number and title else number or title
         table = _pipe_table(body, int(options.get("header-rows", "0")), resolver)
-        return (f"**{_roles(arg, resolver)}**\n\n" if arg else "") + table
+        return (f"**{heading}**\n\n" if heading else "") + table
     if name in DROPPED:
         return ""
+    if name in GENERATED:
+        return GENERATED[name]
+    if name not in HEADED | {"tab-set", "dropdown"}:
+        return raw
     inner = to_jupyter_markdown(body, resolver)
-    if name == "tab-set":
-        return inner
-    if name in HEADED:
-        return f"**{_roles(arg, resolver)}**\n\n{inner}" if arg else inner
-    return raw
+    if name == "dropdown":
+        return f"<details>\n<summary>{title}</summary>\n\n{inner}\n\n</details>"
+    if name in HEADED and title:
+        return f"**{title}**\n\n{inner}"
+    return inner
 
 
 def _pipe_table(body: str, header_rows: int, resolver: Resolver) -> str:
@@ -124,7 +166,7 @@ def _pipe_table(body: str, header_rows: int, resolver: Resolver) -> str:
     if not rows:
         return body
     width = max(map(len, rows))
-    cells = [[_roles(c, resolver).replace("|", "\\|") for c in row] + [""] * (width - len(row)) for row in rows]
+    cells = [[_cell(c, resolver) for c in row] + [""] * (width - len(row)) for row in rows]
     header = cells[0] if header_rows else [""] * width
     body_rows = cells[1:] if header_rows else cells
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * width]
@@ -132,22 +174,28 @@ def _pipe_table(body: str, header_rows: int, resolver: Resolver) -> str:
     return "\n".join(lines)
 
 
-def _roles(line: str, resolver: Resolver) -> str:
-    def replace(m: re.Match[str]) -> str:
-        role, target = m.group("role"), m.group("target")
-        explicit = re.match(r"^(?P<text>.*?)\s*<(?P<label>[^>]+)>$", target)
-        text, label = (explicit.group("text"), explicit.group("label")) if explicit else (None, target)
-        if role == "eq":
-            return f"({resolver.equation.get(label, label)})"
-        if role == "numref":
-            return f"Fig. {resolver.figure[label]}" if label in resolver.figure else (text or label)
-        if role == "ref":
-            return text or resolver.section.get(label, label)
-        if role.startswith("cite"):
-            keys = [k.strip() for k in label.split(",")]
-            found = [resolver.citation.get(k, (k, "")) for k in keys]
-            if role == "cite:t":
-                return "; ".join(f"{a} ({y})" if y else a for a, y in found)
-            return "(" + "; ".join(f"{a}, {y}" if y else a for a, y in found) + ")"
-        return f"`{label.lstrip('~')}`"  # py:func, py:mod, py:class, ...
-    return ROLE.sub(replace, line)
+def _cell(text: str, resolver: Resolver) -> str:
+    """A table cell: ``|`` escaped outside math (Jupyter takes math out before tables)."""
+    text, pieces, last = _prose(text, resolver), [], 0
+    for m in MATH.finditer(text):
+        pieces += [text[last:m.start()].replace("|", "\\|"), m.group()]
+        last = m.end()
+    return "".join(pieces) + text[last:].replace("|", "\\|")
+
+
+def _role(role: str, target: str, resolver: Resolver) -> str:
+    explicit = re.match(r"^(?P<text>.*?)\s*<(?P<label>[^>]+)>$", target, re.S)
+    text, label = (explicit.group("text"), explicit.group("label")) if explicit else (None, target)
+    if role == "eq":
+        return f"({resolver.equation.get(label, label)})"
+    if role == "numref":
+        return resolver.numbered.get(label, text or label)
+    if role == "ref":
+        return text or resolver.section.get(label, label)
+    if role.startswith("cite"):
+        keys = [k.strip() for k in label.split(",")]
+        found = [resolver.citation.get(k, (k, "")) for k in keys]
+        if role == "cite:t":
+            return "; ".join(f"{a} ({y})" if y else a for a, y in found)
+        return "(" + "; ".join(f"{a}, {y}" if y else a for a, y in found) + ")"
+    return f"`{label.lstrip('~')}`"  # py:func, py:mod, py:class, ...
