@@ -147,6 +147,12 @@ def page_with_framework_tabs(built_book: Path) -> Path:
     return candidates[0]
 
 
+def site_pages(built_book: Path) -> list[Path]:
+    """Every HTML page of the book (not the copies under _static or _sources)."""
+    return sorted(p for p in built_book.rglob("*.html")
+                  if not {"_static", "_sources"} & set(p.relative_to(built_book).parts))
+
+
 def url_of(site: str, built_book: Path, page: Path) -> str:
     return site + page.relative_to(built_book).as_posix()
 
@@ -193,8 +199,7 @@ def test_a_math_heavy_chapter_is_typeset_by_mathjax(browser: Browser, site: str,
 
 def test_every_page_loads_cleanly_with_its_math_typeset(browser: Browser, site: str,
                                                         built_book: Path) -> None:
-    pages = sorted(p for p in built_book.rglob("*.html")
-                   if not {"_static", "_sources"} & set(p.relative_to(built_book).parts))
+    pages = site_pages(built_book)
     problems = []
     for page in pages:
         browser.open(url_of(site, built_book, page))
@@ -211,8 +216,7 @@ NARROW_DESKTOP = {"width": 1200, "height": 900}
 def test_no_equation_is_wider_than_the_text_column(browser: Browser, site: str,
                                                     built_book: Path) -> None:
     """At the narrowest desktop layout, no typeset formula is cut off or needs scrolling."""
-    pages = sorted(p for p in built_book.rglob("*.html")
-                   if not {"_static", "_sources"} & set(p.relative_to(built_book).parts))
+    pages = site_pages(built_book)
     browser.page.set_viewport_size(NARROW_DESKTOP)
     too_wide = []
     try:

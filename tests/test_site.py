@@ -454,6 +454,7 @@ def test_every_solution_is_printed(built_pdf: Path) -> None:
     titles = [m.group(2).strip() for page in source_pages()
               for m in re.finditer(r"^(`{3,}|:{3,})\{dropdown\}(.*)$", page.read_text(), re.M)]
     plain = [t for t in titles if re.fullmatch(r"[\w .,:()-]+", t)]
+    assert plain, "no solution titles found to look for"
     missing = [t for t in plain if f"\\begin{{sphinxadmonition}}{{note}}{{{t}}}" not in tex]
     assert not missing, f"solutions missing from the PDF: {missing}"
 
