@@ -1,7 +1,9 @@
 """``python -m companion verify``: every check on every op, one row per op and check.
 
-Exits with status 1 if any check fails. ``--op NAME`` and ``--check TEXT``
-(substring of the check's name) narrow the run.
+Runs the checks of the frameworks that are installed and says which
+framework it skipped and the extra that installs it (a course may install
+only one). Exits with status 1 if any check that ran fails. ``--op NAME`` and
+``--check TEXT`` (substring of the check's name) narrow the run.
 """
 
 from __future__ import annotations
@@ -20,12 +22,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from companion import verify as battery
+    from companion._extras import EXTRAS, installed
     from companion.registry import OPS
 
     ops = tuple(op for op in OPS if not args.op or op.name in args.op)
     checks = tuple(c for c in battery.CHECKS if not args.check or any(s in c.name for s in args.check))
     if not ops or not checks:
         parser.error(f"nothing to run: ops {[o.name for o in OPS]}, checks {[c.name for c in battery.CHECKS]}")
+    missing = sorted({c.framework for c in checks if c.framework in EXTRAS and not installed(c.framework)})
+    skipped = [c for c in checks if c.framework in missing]
+    checks = tuple(c for c in checks if c.framework not in missing)
+    for framework in missing:
+        n = sum(c.framework == framework for c in skipped)
+        print(f"skipped: {n} {framework} checks per op: {framework} is not installed "
+              f"(pip install 'jvp-vjp-companion[{EXTRAS[framework]}]')")
+    if not checks:
+        print("nothing to run: every selected check needs a framework that is not installed")
+        return 1
     print(battery.HEADER)
     print("-" * (len(battery.HEADER) + 40), flush=True)
     rows = []

@@ -1,27 +1,27 @@
-"""Input validation shared by the PyTorch and JAX adapters (errors speak).
+"""Input validation shared by every op (errors speak).
 
 Each check reads only ``.shape``, ``.ndim`` and ``.dtype``, which NumPy arrays,
 PyTorch tensors and JAX arrays (also tracers under ``jit``/``vmap``) all have,
 and raises :class:`ValueError` (shapes) or :class:`TypeError` (types, dtypes)
-naming the operation, the argument, what it got and what was expected.
+naming the operation, the argument, what it got and what was expected. The
+checks of one op (``check_<op>``) live with its formulas, in
+``companion.ops.<family>.rules``, and are built from these.
 
 >>> import numpy as np
->>> check_solve(np.ones((3, 2)), np.ones(3))
+>>> check_arrays("f", "an array", x=np.ones(2, dtype=np.int64))
 Traceback (most recent call last):
     ...
-ValueError: solve: A must be a square matrix of shape (n, n); got shape (3, 2)
+TypeError: f: x must have a real floating dtype (float16/32/64, bfloat16); got dtype int64
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+__all__ = ["check_arrays", "check_lapack_dtype", "dtype_name", "shape_of", "FLOATING", "LAPACK"]
 
-__all__ = ["check_sin_mul", "check_matvec", "check_solve", "check_sin", "dtype_name"]
-
-_FLOATING = ("float16", "bfloat16", "float32", "float64")
-_LAPACK = ("float32", "float64")
+FLOATING = frozenset(("float16", "bfloat16", "float32", "float64"))
+LAPACK = frozenset(("float32", "float64"))
 
 
 def dtype_name(a: Any) -> str:
@@ -29,68 +29,34 @@ def dtype_name(a: Any) -> str:
     return str(a.dtype).removeprefix("torch.")
 
 
-def _shape(a: Any) -> tuple[int, ...]:
+def shape_of(a: Any) -> tuple[int, ...]:
+    """The shape of ``a`` as a tuple of ints (``torch.Size`` and tracers' shapes alike)."""
     return tuple(int(n) for n in a.shape)
 
 
-def _check_arrays(op: str, array_type: str, **args: Any) -> None:
-    """Every argument is an array of a real floating dtype, and all dtypes agree."""
+def check_arrays(op: str, array_type: str, **args: Any) -> str:
+    """Every argument is an array of a real floating dtype, and all dtypes agree; returns that dtype's name."""
+    names = []
     for name, a in args.items():
-        if not (hasattr(a, "shape") and hasattr(a, "dtype")):
+        dtype = getattr(a, "dtype", None)
+        if dtype is None or not hasattr(a, "shape"):
             raise TypeError(f"{op}: {name} must be {array_type}; got {type(a).__name__}")
-        if dtype_name(a) not in _FLOATING:
+        d = str(dtype).removeprefix("torch.")
+        if d not in FLOATING:
             raise TypeError(
-                f"{op}: {name} must have a real floating dtype (float16/32/64, bfloat16); "
-                f"got dtype {dtype_name(a)}"
+                f"{op}: {name} must have a real floating dtype (float16/32/64, bfloat16); got dtype {d}"
             )
-    dtypes = {name: dtype_name(a) for name, a in args.items()}
-    if len(set(dtypes.values())) > 1:
-        got = ", ".join(f"{name} is {d}" for name, d in dtypes.items())
+        names.append(d)
+    if len(names) > 1 and any(d != names[0] for d in names):
+        got = ", ".join(f"{name} is {d}" for name, d in zip(args, names))
         raise TypeError(f"{op}: {' and '.join(args)} must have the same dtype; got {got}")
+    return names[0]
 
 
-def check_sin_mul(x: Any, y: Any, array_type: str = "an array") -> None:
-    """``x`` and ``y``: floating arrays of one dtype whose shapes broadcast together."""
-    _check_arrays("sin_mul", array_type, x=x, y=y)
-    try:
-        np.broadcast_shapes(_shape(x), _shape(y))
-    except ValueError:
-        raise ValueError(
-            "sin_mul: x and y must have shapes that broadcast together; "
-            f"got shapes {_shape(x)} and {_shape(y)}"
-        ) from None
-
-
-def check_matvec(A: Any, x: Any, array_type: str = "an array") -> None:
-    """``A`` of shape ``(m, n)`` and ``x`` of shape ``(n,)``, one floating dtype."""
-    _check_arrays("matvec", array_type, A=A, x=x)
-    if A.ndim != 2:
-        raise ValueError(f"matvec: A must be a matrix of shape (m, n); got shape {_shape(A)}")
-    if A.ndim == 2 and _shape(x) != (A.shape[1],):
-        raise ValueError(
-            f"matvec: x must be a vector of shape (n,) = ({A.shape[1]},) to match A of shape "
-            f"{_shape(A)}; got shape {_shape(x)}"
-        )
-
-
-def check_solve(A: Any, b: Any, array_type: str = "an array") -> None:
-    """``A`` square ``(n, n)``; ``b`` of shape ``(n,)`` or ``(n, k)``; one floating dtype."""
-    _check_arrays("solve", array_type, A=A, b=b)
-    if dtype_name(A) not in _LAPACK:
+def check_lapack_dtype(op: str, dtype: str, names: str) -> None:
+    """A factorisation needs float32 or float64 (LAPACK's real types)."""
+    if dtype not in LAPACK:
         raise TypeError(
-            f"solve: A and b must have dtype float32 or float64 (an LU factorisation needs them); "
-            f"got dtype {dtype_name(A)}"
+            f"{op}: {names} must have dtype float32 or float64 (an LU factorisation needs them); "
+            f"got dtype {dtype}"
         )
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"solve: A must be a square matrix of shape (n, n); got shape {_shape(A)}")
-    n = A.shape[0]
-    if b.ndim not in (1, 2) or b.shape[0] != n:
-        raise ValueError(
-            f"solve: b must have shape (n,) or (n, k) with n = {n} to match A of shape "
-            f"{_shape(A)}; got shape {_shape(b)}"
-        )
-
-
-def check_sin(x: Any, array_type: str = "an array") -> None:
-    """``x``: a floating array of any shape."""
-    _check_arrays("sin", array_type, x=x)

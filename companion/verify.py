@@ -1,8 +1,9 @@
 """The check batteries that ``python -m companion verify`` and the tests run over the registry.
 
 Every check takes one :class:`companion.registry.Op`, runs on every example
-case of it, raises (``AssertionError`` or the framework's error) on failure
-and returns a short detail string on success. Every comparison is against
+case of it, raises (:class:`CheckFailed` or the framework's error) on failure
+and returns a short detail string on success. Failures are raised explicitly,
+never by a bare ``assert``, so they are also caught under ``python -O``. Every comparison is against
 something independent of the code under test: sympy, finite differences, or
 the framework's *built-in* version of the op (``op.reference(torch, ...)``,
 ``op.reference(jax.numpy, ...)``).
@@ -27,9 +28,19 @@ import numpy as np
 from companion.registry import OPS, Op
 from companion.testing import check_jax, check_torch
 
-__all__ = ["Check", "CHECKS", "Row", "run", "format_row", "format_table", "HEADER"]
+__all__ = ["Check", "CHECKS", "CheckFailed", "Row", "run", "format_row", "format_table", "HEADER"]
 
 _RTOL, _ATOL = 1e-10, 1e-12
+
+
+class CheckFailed(AssertionError):
+    """A battery found a wrong result (raised explicitly, so ``python -O`` cannot drop it)."""
+
+
+def _require(ok: Any, message: str) -> None:
+    """Raise :class:`CheckFailed` with ``message`` unless ``ok``."""
+    if not ok:
+        raise CheckFailed(message)
 
 
 @dataclass(frozen=True)
@@ -52,7 +63,7 @@ def _close(got: Any, want: Any, what: str) -> None:
 
 def _tree_close(got: Any, want: Any, what: str) -> None:
     if isinstance(want, (tuple, list)):
-        assert len(got) == len(want), f"{what}: {len(got)} results, expected {len(want)}"
+        _require(len(got) == len(want), f"{what}: {len(got)} results, expected {len(want)}")
         for i, (g, w) in enumerate(zip(got, want)):
             _tree_close(g, w, f"{what}[{i}]")
     else:
@@ -72,7 +83,7 @@ def check_symbolic(op: Op) -> str:
     """Every sympy check of the op's derivation holds identically."""
     d = op.derivation()
     failed = [k for k, ok in d.checks.items() if not ok]
-    assert not failed, f"{op.name}: symbolic checks failed: {failed}"
+    _require(not failed, f"{op.name}: symbolic checks failed: {failed}")
     return f"{len(d.checks)} identities"
 
 
@@ -107,10 +118,11 @@ def check_gradcheck(op: Op) -> str:
     from torch.autograd import gradcheck
 
     for case, args in _cases(op):
-        assert gradcheck(
+        ok = gradcheck(
             op.torch(), _torch_args(args, True), check_forward_ad=True, check_backward_ad=True,
             check_batched_grad=True, check_batched_forward_grad=True,
-        ), case
+        )
+        _require(ok, f"{op.name}/{case}: gradcheck")
     return "backward, forward AD, batched"
 
 
@@ -119,10 +131,11 @@ def check_gradgradcheck(op: Op) -> str:
     from torch.autograd import gradgradcheck
 
     for case, args in _cases(op):
-        assert gradgradcheck(
+        ok = gradgradcheck(
             op.torch(), _torch_args(args, True), check_fwd_over_rev=True, check_rev_over_rev=True,
             check_batched_grad=True,
-        ), case
+        )
+        _require(ok, f"{op.name}/{case}: gradgradcheck")
     return "rev-over-rev, fwd-over-rev"
 
 
@@ -212,9 +225,9 @@ def _expect_error(call: Callable[[], Any], error: type[Exception], match: str, w
     try:
         call()
     except error as err:
-        assert re.search(match, str(err)), f"{why}: message {str(err)!r} does not match {match!r}"
+        _require(re.search(match, str(err)), f"{why}: message {str(err)!r} does not match {match!r}")
     else:
-        raise AssertionError(f"{why}: no {error.__name__} raised")
+        raise CheckFailed(f"{why}: no {error.__name__} raised")
 
 
 # --------------------------------------------------------------------------
@@ -326,7 +339,7 @@ def check_jax_transforms(op: Op) -> str:
             except TypeError:
                 pass
             else:
-                raise AssertionError(f"{tag}: jax.jvp of the custom_vjp version did not raise")
+                raise CheckFailed(f"{tag}: jax.jvp of the custom_vjp version did not raise")
     return "jacfwd, jacrev, hessian; custom_vjp: rev-over-rev, no jvp"
 
 

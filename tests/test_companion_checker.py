@@ -11,6 +11,8 @@ import pytest
 import sympy
 
 from companion import rules, symbolic
+from companion.ops.elementwise import rules as elementwise_rules
+from companion.ops.linalg import rules as linalg_rules
 from companion.registry import OPS, Op
 from companion.testing import RuleCheckError, RuleReport, check_rule, taylor_remainder
 
@@ -177,23 +179,23 @@ def test_matvec_jacobians_are_the_textbook_ones() -> None:
 
 def test_wrong_rules_are_refuted(monkeypatch: pytest.MonkeyPatch) -> None:
     """A doubled matvec VJP and a sign-flipped solve JVP fail their symbolic checks."""
-    monkeypatch.setattr(rules, "matvec_vjp", lambda A, x, y_bar, xp, needs=(True, True): (y_bar[:, None] * x[None, :], 2 * (A.T @ y_bar)))
+    monkeypatch.setattr(linalg_rules, "matvec_cotangents", lambda A, x, y_bar, xp, needs=(True, True): (y_bar[:, None] * x[None, :], 2 * (A.T @ y_bar)))
     d = symbolic.derive_matvec()
     assert not d.confirmed
     assert d.checks["jvp = J v"] and not d.checks["vjp = Jᵀ w"] and not d.checks["<w, J v> = <vjp(w), v>"]
 
-    original = rules.solve_jvp
-    monkeypatch.setattr(rules, "solve_jvp", lambda *a: -original(*a))
+    original = linalg_rules.solve_tangent
+    monkeypatch.setattr(linalg_rules, "solve_tangent", lambda *a: -original(*a))
     d = symbolic.derive_solve()
     assert not d.checks["jvp = J v"] and not d.checks["<w, J v> = <vjp(w), v>"] and d.checks["vjp = Jᵀ w"]
     assert "NO" in d.table()
 
 
 def test_sin_second_derivative_rule_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rules, "sin_derivative_jvp", lambda x, x_dot, xp: xp.sin(x) * x_dot)  # sign slip
+    monkeypatch.setattr(elementwise_rules, "sin_derivative_tangent", lambda x, x_dot, xp: xp.sin(x) * x_dot)  # sign slip
     d = symbolic.derive_sin()
     failed = [k for k, ok in d.checks.items() if not ok]
-    assert failed == ["second: sin_derivative_jvp = (d cos x) ẋ"]
+    assert failed == ["second: sin_derivative_tangent = (d cos x) ẋ"]
 
 
 def test_derive_unknown_op() -> None:
@@ -213,7 +215,7 @@ def test_verify_cli_exit_status(monkeypatch: pytest.MonkeyPatch, capsys: pytest.
     out = capsys.readouterr().out
     assert "matvec    symbolic" in out and "1 of 1 checks passed" in out
 
-    monkeypatch.setattr(rules, "matvec_jvp", lambda A, x, A_dot, x_dot, xp: A @ x_dot)  # forgets Ȧ x
+    monkeypatch.setattr(linalg_rules, "matvec_tangent", lambda A, x, A_dot, x_dot, xp: A @ x_dot)  # forgets Ȧ x
     assert main(["verify", "--op", "matvec", "--check", "symbolic"]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "FAILED matvec / symbolic" in out and "jvp = J v" in out

@@ -1,0 +1,80 @@
+"""The companion's ops, grouped by family, and :class:`Op`, the entry that describes one.
+
+Each family is a package ``companion.ops.<family>`` of four modules:
+
+* ``rules``: the formulas (primal, ``<op>_tangent``, ``<op>_cotangents``),
+  written once against an array namespace (:mod:`companion.xp`), and the
+  input checks ``check_<op>``; imports no framework;
+* ``torch``: the ``torch.autograd.Function`` adapters and the public functions;
+* ``jax``: the ``jax.custom_jvp`` functions (``<op>``) and the
+  ``jax.custom_vjp`` ones (``<op>_vjp``);
+* ``entries``: one :class:`Op` per op, carrying its SymPy derivation, its
+  input checks, a reference built from the frameworks' own functions, example
+  inputs and the inputs it must reject.
+
+:mod:`companion.torch` and :mod:`companion.jax` re-export every family's
+public names; :mod:`companion.registry` collects every family's entries.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from companion.derivation import Derivation
+
+__all__ = ["FAMILIES", "Op", "BadInput"]
+
+FAMILIES = ("elementwise", "linalg")
+"""The families, in the book's order."""
+
+Args = tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """Arguments the op must reject with ``error`` whose message matches ``match`` (a regex)."""
+
+    why: str
+    args: Args
+    error: type[Exception]
+    match: str
+
+
+@dataclass(frozen=True)
+class Op:
+    """One op of the companion, as the tests, ``verify``, the benchmarks and the book see it."""
+
+    name: str
+    family: str
+    arg_names: tuple[str, ...]
+    formula: str
+    reference: Callable[..., Any]
+    """``reference(xp, *args)``: the op built from ``xp``'s own functions (``xp`` = numpy, torch or jax.numpy)."""
+    cases: dict[str, Callable[[np.random.Generator], Args]]
+    derive: Callable[[], Derivation]
+    """The SymPy derivation that confirms the op's rules (see :mod:`companion.derivation`)."""
+    validate: Callable[..., None]
+    """``validate(*args, array_type)``: the input checks the public functions run."""
+    bad_inputs: tuple[BadInput, ...] = field(default=())
+
+    def example(self, case: str | None = None, seed: int = 0) -> Args:
+        """Float64 example arguments for ``case`` (default: the first case), from ``seed``."""
+        make = self.cases[case] if case is not None else next(iter(self.cases.values()))
+        return make(np.random.default_rng(seed))
+
+    def derivation(self) -> Derivation:
+        """The SymPy derivation of this op's rules."""
+        return self.derive()
+
+    def torch(self) -> Callable[..., Any]:
+        """The PyTorch function ``companion.torch.<name>`` (imports torch)."""
+        return getattr(importlib.import_module("companion.torch"), self.name)
+
+    def jax(self, *, vjp: bool = False) -> Callable[..., Any]:
+        """``companion.jax.<name>`` (custom_jvp), or ``<name>_vjp`` (custom_vjp) with ``vjp=True``."""
+        return getattr(importlib.import_module("companion.jax"), self.name + ("_vjp" if vjp else ""))

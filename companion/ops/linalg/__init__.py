@@ -1,0 +1,1 @@
+"""Linear algebra: ``matvec`` and ``solve`` (one LU factorisation shared by primal, JVP and VJP)."""

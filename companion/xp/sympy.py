@@ -1,0 +1,62 @@
+"""The array namespace for NumPy object arrays of SymPy expressions (symbolic derivations).
+
+Functions apply entrywise (``xp.sin(a)`` is SymPy's ``sin`` on every entry),
+``*`` is elementwise and ``@`` the matrix product, and broadcasting is
+NumPy's, exactly as in the frameworks. ``lu_factor`` keeps ``A`` as a
+:class:`sympy.Matrix` and ``lu_solve`` calls :meth:`sympy.Matrix.LUsolve` on
+it (or on its transpose): a symbolic LU.
+
+>>> import numpy as np, sympy
+>>> x = np.array([sympy.Symbol("a"), sympy.Integer(0)], dtype=object)
+>>> sympy_ops.cos(x)
+array([cos(a), 1], dtype=object)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy
+
+from companion.xp import Namespace
+
+__all__ = ["sympy_ops", "SympyOps"]
+
+SymArray = np.ndarray  # NumPy arrays of dtype object holding sympy expressions
+
+_SYMPY_NAMES = {"abs": "Abs", "conj": "conjugate", "real": "re", "imag": "im", "arctan2": "atan2"}
+"""Functions whose SymPy name differs from the NumPy/PyTorch/JAX one."""
+
+
+def _array(m: Any) -> SymArray:
+    return np.array(sympy.Matrix(m).tolist(), dtype=object)
+
+
+class SympyOps(Namespace):
+    """:class:`companion.xp.ArrayOps` for NumPy object arrays of SymPy expressions."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            fn = getattr(sympy, _SYMPY_NAMES.get(name, name))
+        except AttributeError:
+            raise AttributeError(f"SympyOps: SymPy has no entrywise function {name!r}") from None
+        vectorised = np.vectorize(fn, otypes=[object])
+        setattr(type(self), name, staticmethod(vectorised))
+        return vectorised
+
+    @staticmethod
+    def lu_factor(A: SymArray) -> sympy.Matrix:
+        return sympy.Matrix(A)
+
+    @staticmethod
+    def lu_solve(lu_factors: sympy.Matrix, rhs: SymArray, trans: bool = False) -> SymArray:
+        M = lu_factors.T if trans else lu_factors
+        z = M.LUsolve(sympy.Matrix(rhs.reshape(rhs.shape[0], -1)))
+        return _array(z).reshape(rhs.shape)
+
+
+sympy_ops = SympyOps()
+"""The :class:`companion.xp.ArrayOps` namespace for SymPy (object arrays)."""
