@@ -20,9 +20,10 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, require_programs
 
-pytestmark = pytest.mark.browser
+# Skipped before the book is built when chromium is missing (see conftest.PROGRAMS).
+pytestmark = [pytest.mark.book, pytest.mark.browser, pytest.mark.needs("chromium")]
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -33,11 +34,8 @@ SEARCH_WORD = "cotangent"  # a word every foundations chapter uses
 
 
 def chromium_executable() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    pytest.skip("Chromium is not installed (Debian: apt-get install chromium chromium-driver); "
-                "the browser test needs it")
+    require_programs("chromium")
+    return shutil.which("chromium")  # type: ignore[return-value]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

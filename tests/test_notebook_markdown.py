@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import re
 import sys
 from pathlib import Path
@@ -13,7 +12,6 @@ import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import notebook_markdown  # noqa: E402
 from macros import MACROS  # noqa: E402
 from notebook_markdown import Resolver, to_jupyter_markdown  # noqa: E402
 
@@ -92,16 +90,13 @@ def test_latex_only_blocks_are_dropped_and_unknown_directives_kept() -> None:
     assert convert(unknown) == unknown
 
 
-def test_module_doctests() -> None:
-    assert doctest.testmod(notebook_markdown).failed == 0
-
-
 # -- The built book's notebooks ---------------------------------------------------
 
 def downloaded_notebooks(built_book: Path) -> list[Path]:
     return sorted((built_book / "_sources").rglob("*.ipynb"))
 
 
+@pytest.mark.book
 def test_downloaded_notebooks_carry_no_myst_and_define_the_macros(built_book: Path) -> None:
     notebooks = downloaded_notebooks(built_book)
     assert len(notebooks) >= 10
@@ -116,6 +111,7 @@ def test_downloaded_notebooks_carry_no_myst_and_define_the_macros(built_book: Pa
         assert not leftover, f"{path.relative_to(built_book)}: MyST left in Markdown cells: {leftover[:5]}"
 
 
+@pytest.mark.book
 def test_the_notebook_shows_the_rule_code_the_book_includes(built_book: Path) -> None:
     nb = nbformat.read(built_book / "_sources" / "frameworks" / "autograd-function.ipynb", as_version=4)
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
@@ -124,6 +120,7 @@ def test_the_notebook_shows_the_rule_code_the_book_includes(built_book: Path) ->
     assert "```python\n" + solve_class.rstrip() in markdown
 
 
+@pytest.mark.book
 def test_figures_get_their_numbered_caption_and_tables_their_number(built_book: Path) -> None:
     nb = nbformat.read(built_book / "_sources" / "foundations" / "jvp-vjp.ipynb", as_version=4)
     captions = [c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("**Fig. 3.1:**")]
@@ -134,6 +131,7 @@ def test_figures_get_their_numbered_caption_and_tables_their_number(built_book: 
     assert "(tab-composition" not in markdown
 
 
+@pytest.mark.book
 def test_notebook_equation_numbers_are_the_books(built_book: Path) -> None:
     nb = nbformat.read(built_book / "_sources" / "foundations" / "first-rule.ipynb", as_version=4)
     tags = re.findall(r"\\tag\{([\d.]+)\}", "\n".join(c.source for c in nb.cells))

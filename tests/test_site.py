@@ -1,9 +1,10 @@
 """The built site as readers get it: offline, downloadable, citable, cross-referenced.
 
-Most tests read the HTML book built once per session (``built_book``); the tests
-marked ``pdf`` build the PDF with xelatex (skipped, with a message, when TeX Live
-is missing). Lists of hosts, the PDF's page count and rendered pages are written
-to ``test-artifacts/``.
+Most tests read the HTML book built once per session (``built_book``, marked
+``book``); the tests marked ``pdf`` build the PDF with xelatex and read it with
+poppler-utils (skipped, with a message naming the packages, when TeX Live or
+poppler-utils is missing). Lists of hosts, the PDF's page count and rendered pages
+are written to ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import importlib.metadata
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -24,12 +24,9 @@ import nbformat
 import pytest
 import yaml
 
-from conftest import ROOT, sphinx_build
+from conftest import BOOK, ROOT, executed_pages, source_pages, sphinx_build
 
-BOOK = ROOT / "book"
 ARTIFACTS = ROOT / "test-artifacts"
-LATEX = Path(os.environ.get("BOOK_LATEX_DIR", ROOT / "_build" / "latex"))
-PDF_NAME = "custom-derivative-rules"
 
 sys.path.insert(0, str(BOOK / "_ext"))
 from api_reference import public_modules  # noqa: E402
@@ -37,27 +34,8 @@ from api_reference import public_modules  # noqa: E402
 
 # -- The sources -------------------------------------------------------------------
 
-def source_pages() -> list[Path]:
-    """Every page of the book (not the files of _ext, _static, _templates)."""
-    return sorted(p for p in BOOK.rglob("*.md")
-                  if not any(part.startswith("_") for part in p.relative_to(BOOK).parts))
-
-
-def front_matter(text: str) -> dict:
-    match = re.match(r"---\n(.*?)\n---\n", text, re.S)
-    return yaml.safe_load(match.group(1)) if match else {}
-
-
-def executed_pages() -> list[str]:
-    """Docnames of the pages myst-nb executes (MyST notebooks: a kernelspec)."""
-    return [str(p.relative_to(BOOK).with_suffix(""))
-            for p in source_pages() if front_matter(p.read_text()).get("kernelspec")]
-
-
-def expected_label_prefix(page: Path) -> str | None:
+def expected_label_prefix(page: Path) -> str:
     rel = page.relative_to(BOOK)
-    if rel == Path("index.md"):
-        return None
     if rel.parts[0] == "appendices":
         return "app-"
     if rel.name == "index.md":
@@ -85,11 +63,13 @@ def body_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-@pytest.mark.parametrize("page", source_pages(), ids=lambda p: str(p.relative_to(BOOK)))
+#: Every page but the landing page (book/index.md, the root: nothing links to it by label).
+LABELLED_PAGES = [p for p in source_pages() if p != BOOK / "index.md"]
+
+
+@pytest.mark.parametrize("page", LABELLED_PAGES, ids=lambda p: str(p.relative_to(BOOK)))
 def test_every_page_starts_with_a_stable_label(page: Path) -> None:
     prefix = expected_label_prefix(page)
-    if prefix is None:
-        return
     label = None
     for _number, line in body_lines(page.read_text()):
         if re.match(r"#{1,6} ", line):
@@ -230,6 +210,7 @@ def site_hosts(html_dir: Path) -> tuple[dict[str, set[str]], dict[str, set[str]]
     return resources, links
 
 
+@pytest.mark.book
 def test_the_site_fetches_nothing_from_other_hosts(built_book: Path) -> None:
     resources, links = site_hosts(built_book)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -239,6 +220,7 @@ def test_the_site_fetches_nothing_from_other_hosts(built_book: Path) -> None:
     assert not resources, f"resources loaded from other hosts: {report['resource_hosts']}"
 
 
+@pytest.mark.book
 def test_mathjax_is_served_from_the_site(built_book: Path) -> None:
     page = (built_book / "foundations" / "notation.html").read_text()
     assert 'src="../_static/mathjax/tex-mml-chtml.js' in page
@@ -255,6 +237,7 @@ def test_mathjax_is_served_from_the_site(built_book: Path) -> None:
     assert '"inner": ["\\\\langle #1' in page
 
 
+@pytest.mark.book
 def test_no_launch_buttons_or_run_time_code(built_book: Path) -> None:
     """No Binder/Colab/JupyterHub/JupyterLite launch buttons, no Thebe live code."""
     for page in built_book.rglob("*.html"):
@@ -267,6 +250,7 @@ def test_no_launch_buttons_or_run_time_code(built_book: Path) -> None:
 
 # -- Downloads ---------------------------------------------------------------------
 
+@pytest.mark.book
 @pytest.mark.parametrize("docname", executed_pages())
 def test_executed_pages_offer_their_notebook_and_source(built_book: Path, docname: str) -> None:
     notebook = built_book / "_sources" / f"{docname}.ipynb"
@@ -289,6 +273,7 @@ def notebooks_to_run() -> list[str]:
     return pages if os.environ.get("BOOK_RUN_ALL_NOTEBOOKS") else chosen
 
 
+@pytest.mark.book
 @pytest.mark.parametrize("docname", notebooks_to_run())
 def test_a_downloaded_notebook_runs_top_to_bottom_in_a_clean_kernel(
         built_book: Path, docname: str, tmp_path: Path) -> None:
@@ -310,6 +295,7 @@ def test_a_downloaded_notebook_runs_top_to_bottom_in_a_clean_kernel(
 
 # -- API reference -----------------------------------------------------------------
 
+@pytest.mark.book
 def test_the_api_reference_lists_every_public_name(built_book: Path) -> None:
     html = (built_book / "appendices" / "api.html").read_text()
     missing = []
@@ -322,6 +308,7 @@ def test_the_api_reference_lists_every_public_name(built_book: Path) -> None:
     assert not missing, f"public names missing from the API reference: {missing}"
 
 
+@pytest.mark.book
 def test_chapters_link_to_the_api_reference(built_book: Path) -> None:
     linking = [p.relative_to(built_book) for p in built_book.rglob("*.html")
                if "appendices" not in p.parts and re.search(r'href="[./]*appendices/api\.html#companion\.',
@@ -342,6 +329,7 @@ def test_citation_cff_and_package_versions_agree() -> None:
         assert version == companion.__version__, "README's BibTeX names another version"
 
 
+@pytest.mark.book
 def test_the_cite_page_carries_the_version(built_book: Path) -> None:
     import companion
 
@@ -386,6 +374,7 @@ def html_figure_numbers(built_book: Path) -> dict[str, str]:
     return figures
 
 
+@pytest.mark.book
 def test_equations_are_numbered_within_their_chapter(built_book: Path) -> None:
     chapters, equations = html_numbers(built_book)
     by_page: dict[str, list[str]] = {}
@@ -401,31 +390,9 @@ def test_equations_are_numbered_within_their_chapter(built_book: Path) -> None:
 
 # -- PDF -----------------------------------------------------------------------------
 
-def _need_tex() -> None:
-    missing = [tool for tool in ("xelatex", "latexmk") if not shutil.which(tool)]
-    if missing:
-        pytest.skip(f"TeX Live is not installed ({', '.join(missing)} missing); on Debian: "
-                    "apt-get install latexmk texlive-xetex texlive-latex-extra "
-                    "texlive-fonts-recommended texlive-plain-generic fonts-freefont-otf tex-gyre xindy")
-
-
-@pytest.fixture(scope="session")
-def built_pdf(built_book: Path) -> Path:
-    """The PDF, built like `make pdf` (LaTeX with -n -W, then latexmk with xelatex)."""
-    _need_tex()
-    result = sphinx_build("latex", BOOK, LATEX)
-    if result.returncode != 0:
-        pytest.fail("the LaTeX build failed:\n" + result.stdout[-3000:] + result.stderr[-6000:])
-    make = subprocess.run(
-        ["make", "-C", str(LATEX), "all-pdf",
-         "LATEXMKOPTS=-interaction=nonstopmode -halt-on-error"],
-        capture_output=True, text=True)
-    if make.returncode != 0:
-        pytest.fail("xelatex failed:\n" + make.stdout[-6000:])
-    return LATEX / f"{PDF_NAME}.pdf"
-
-
+@pytest.mark.book
 @pytest.mark.pdf
+@pytest.mark.needs("pdfinfo", "pdftoppm")
 def test_the_pdf_builds_without_latex_errors_or_unresolved_references(built_pdf: Path) -> None:
     log = built_pdf.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
     assert "LaTeX Error" not in log and "\n! " not in log
@@ -437,7 +404,8 @@ def test_the_pdf_builds_without_latex_errors_or_unresolved_references(built_pdf:
     assert not [pt for pt in overfull if pt > 5], f"lines wider than the page: {sorted(overfull)[-5:]}"
     tex = built_pdf.with_suffix(".tex").read_text(encoding="utf-8")
     assert "\x1b" not in tex, "ANSI escape codes reached the LaTeX source"
-    info = subprocess.run(["pdfinfo", str(built_pdf)], capture_output=True, text=True).stdout
+    info = subprocess.run(["pdfinfo", str(built_pdf)], capture_output=True, text=True,
+                          check=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "pdf-info.txt").write_text(info)
@@ -448,6 +416,7 @@ def test_the_pdf_builds_without_latex_errors_or_unresolved_references(built_pdf:
                         str(built_pdf), str(ARTIFACTS / "pdf-page")], check=True)
 
 
+@pytest.mark.book
 @pytest.mark.pdf
 def test_every_solution_is_printed(built_pdf: Path) -> None:
     tex = built_pdf.with_suffix(".tex").read_text(encoding="utf-8")
@@ -459,12 +428,14 @@ def test_every_solution_is_printed(built_pdf: Path) -> None:
     assert not missing, f"solutions missing from the PDF: {missing}"
 
 
+@pytest.mark.book
 @pytest.mark.pdf
+@pytest.mark.needs("pdftotext")
 def test_the_title_page_names_title_authors_version_and_date(built_pdf: Path) -> None:
     import companion
 
     first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(built_pdf), "-"],
-                           capture_output=True, text=True).stdout
+                           capture_output=True, text=True, check=True).stdout
     text = " ".join(first.split())
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     for expected in ("Custom Derivative Rules", "JVPs and VJPs in PyTorch and JAX",
@@ -473,6 +444,7 @@ def test_the_title_page_names_title_authors_version_and_date(built_pdf: Path) ->
         assert expected in text, f"{expected!r} not on the title page: {text!r}"
 
 
+@pytest.mark.book
 @pytest.mark.pdf
 def test_chapter_and_equation_numbers_match_between_html_and_pdf(built_book: Path, built_pdf: Path) -> None:
     aux = built_pdf.with_suffix(".aux").read_text(encoding="utf-8", errors="replace")
@@ -603,8 +575,8 @@ def test_ansi_codes_in_outputs_do_not_reach_latex(mini_latex: Path) -> None:
 
 
 @pytest.mark.pdf
+@pytest.mark.needs("make", "xelatex", "latexmk", "xindy")
 def test_a_page_with_coloured_outputs_compiles(mini_latex: Path) -> None:
-    _need_tex()
     make = subprocess.run(["make", "-C", str(mini_latex), "all-pdf",
                            "LATEXMKOPTS=-interaction=nonstopmode -halt-on-error"],
                           capture_output=True, text=True)
