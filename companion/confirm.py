@@ -7,7 +7,7 @@ These helpers *display* what was checked (in HTML, PDF and notebooks) and
 confirmation fails the build.
 
 * :func:`confirm` ``(claim, ok)``: a boolean, a sympy relation, or a
-  :class:`companion.symbolic.Derivation` (every check of it) must hold.
+  :class:`companion.derivation.Derivation` (every check of it) must hold.
 * :func:`confirm_equal` ``(claim, lhs, rhs)``: two sympy expressions or
   matrices are identical (their difference simplifies to zero).
 * :func:`confirm_close` ``(claim, got, want)``: numbers, arrays or tensors

@@ -3,7 +3,7 @@
 A family's derivation (``companion.ops.<family>.entries``) builds small
 symbolic inputs with :func:`symbols`, computes the op's output *independently
 of the rules* (plain SymPy), runs **the very rule functions the PyTorch and
-JAX adapters run** on them (namespace :data:`companion.xp.sympy.sympy_ops`),
+JAX adapters run** on them (namespace :data:`companion.symbolic.sympy_ops`),
 and calls :func:`confirm_rules`, which takes the Jacobians with
 :meth:`sympy.Matrix.jacobian` and confirms, identically in the symbols:
 

@@ -2,7 +2,7 @@
 
 The formulas live in ``companion.ops.<family>.rules``, one module per family,
 written once against an array namespace ``xp`` (:mod:`companion.xp`): the same
-lines run on NumPy arrays (:data:`numpy_ops`), SymPy expressions, PyTorch
+lines run on NumPy arrays (:data:`companion.xp.numpy_ops`), SymPy expressions, PyTorch
 tensors and JAX arrays. For an op ``f``:
 
 * ``f(..., xp)``: the primal;
@@ -24,6 +24,9 @@ from companion.ops.elementwise.rules import *  # noqa: F403
 from companion.ops.elementwise.rules import __all__ as _elementwise
 from companion.ops.linalg.rules import *  # noqa: F403
 from companion.ops.linalg.rules import __all__ as _linalg
-from companion.xp import ArrayOps, numpy_ops, sum_to_shape
+from companion import xp as _xp
+from companion.xp import ArrayOps, sum_to_shape
+
+numpy_ops = _xp.numpy_ops  #: The array namespace (:class:`companion.xp.ArrayOps`) for NumPy float arrays.
 
 __all__ = [*_elementwise, *_linalg, "ArrayOps", "numpy_ops", "sum_to_shape"]

@@ -25,20 +25,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from companion.derivation import Derivation, symbols
+from companion.derivation import Derivation, symbols  # noqa: F401  (documented there)
 from companion.ops.elementwise.entries import derive_sin, derive_sin_mul
 from companion.ops.linalg.entries import derive_matvec, derive_solve
-from companion.xp.sympy import sympy_ops
+from companion.xp import sympy as _xp_sympy
+
+sympy_ops = _xp_sympy.sympy_ops  #: The array namespace (:class:`companion.xp.ArrayOps`) for SymPy object arrays.
 
 __all__ = [
-    "Derivation",
     "derive",
     "derive_sin_mul",
     "derive_matvec",
     "derive_solve",
     "derive_sin",
     "sympy_ops",
-    "symbols",
 ]
 
 

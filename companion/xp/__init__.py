@@ -3,9 +3,9 @@
 Every rule formula of the companion (``companion.ops.<family>.rules``) is a
 small function of arrays and a namespace ``xp``. The same lines run on NumPy
 arrays (:data:`numpy_ops`), on NumPy object arrays of SymPy expressions
-(:data:`companion.xp.sympy.sympy_ops`), on PyTorch tensors
-(:data:`companion.xp.torch.torch_ops`) and on JAX arrays
-(:data:`companion.xp.jax.jax_ops`).
+(:data:`companion.symbolic.sympy_ops`), on PyTorch tensors
+(:data:`companion.torch.torch_ops`) and on JAX arrays
+(:data:`companion.jax.jax_ops`).
 
 A rule uses the operators that all four share (``*``, ``+``, ``-``, ``@``,
 ``.T``, ``.sum``, indexing with ``None``) directly, and takes everything else

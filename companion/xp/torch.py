@@ -121,7 +121,7 @@ class FactoredSolve(torch.autograd.Function):
     """``z = M⁻¹ r`` where ``(lu, piv)`` factorise ``M`` (or ``Mᵀ`` when ``transposed``).
 
     The solve that the linear-algebra rules' ``backward`` and ``jvp`` use: its
-    own rules (the same :func:`companion.ops.linalg.rules.solve_cotangents` and
+    own rules (the same :func:`companion.rules.solve_cotangents` and
     ``solve_tangent``) reuse the same factors, so derivatives of any order never
     factorise again. ``M`` is an input only so that those derivatives reach it.
 

@@ -3,7 +3,7 @@
 Each op is a ``torch.autograd.Function`` in the modern style (``forward``
 without ``ctx``, a separate ``setup_context``) with ``backward`` (reverse
 mode), ``jvp`` (forward mode) and ``generate_vmap_rule = True``. The formulas
-come from :mod:`companion.ops.elementwise.rules`; this module is wiring.
+come from ``companion.ops.elementwise.rules``; this module is wiring.
 """
 
 from __future__ import annotations

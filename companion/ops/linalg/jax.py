@@ -5,7 +5,7 @@ reverse mode (JAX linearises the rule and transposes it), ``jit``, ``vmap``
 and higher orders. ``matvec_vjp``, ``solve_vjp`` are the :func:`jax.custom_vjp` versions:
 **reverse mode only** (``jax.jvp`` raises a ``TypeError`` on them), but
 ``jit``, ``vmap`` and reverse-over-reverse work. The formulas come from
-:mod:`companion.ops.linalg.rules`; this module is wiring. The public functions
+``companion.ops.linalg.rules``; this module is wiring. The public functions
 convert their arguments with :func:`jax.numpy.asarray` and validate shapes and
 dtypes (statically, so also under ``jit``).
 """

@@ -3,7 +3,7 @@
 Modern-style ``torch.autograd.Function`` classes (``setup_context``,
 ``backward``, ``jvp``, ``generate_vmap_rule``). ``Solve`` factorises ``A``
 once; its ``backward`` and ``jvp`` solve with the same factors through
-:class:`companion.xp.torch.FactoredSolve`, so derivatives of any order never
+:class:`companion.torch.FactoredSolve`, so derivatives of any order never
 factorise again.
 """
 
