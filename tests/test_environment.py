@@ -1,5 +1,6 @@
 """The suite's own rules: every external program a test runs is declared, installed by
-CI, named in the README, and skipped with a message when missing.
+CI, named in the README, and skipped with a message when missing; a test that uses
+the built book or PDF without its marker fails before anything is built.
 
 These read the test files and .ci/run; they build nothing.
 """
@@ -135,3 +136,39 @@ def test_a_missing_program_skips_with_the_package_to_install(
         conftest.require_programs("pdftotext")
     with pytest.raises(KeyError, match="add \\['gs'\\] to PROGRAMS"):
         conftest.require_programs("gs")
+
+
+def test_a_test_using_the_book_or_pdf_without_its_marker_fails_before_building(
+        pytester: pytest.Pytester) -> None:
+    pytester.makeconftest((TESTS / "conftest.py").read_text())
+    pytester.makeini("[pytest]\nmarkers =\n    book\n    pdf\n    needs\n")
+    pytester.makepyfile(test_sample="""
+        import pytest
+
+        @pytest.fixture(scope="module")
+        def site(built_book):
+            return built_book
+
+        def test_direct(built_book):
+            pass
+
+        def test_through_a_fixture(site):
+            pass
+
+        @pytest.mark.book
+        def test_pdf_unmarked(built_pdf):
+            pass
+
+        @pytest.mark.pdf
+        def test_pdf_without_book(built_pdf):
+            pass
+        """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=4)
+    result.stdout.fnmatch_lines([
+        "*test_direct uses built_book * not marked 'book': add @pytest.mark.book*",
+        "*test_through_a_fixture uses built_book * not marked 'book'*",
+        "*test_pdf_unmarked uses built_pdf * not marked 'pdf': add @pytest.mark.pdf*",
+        "*test_pdf_without_book uses built_book * not marked 'book'*",
+    ])
+    assert "sphinx" not in result.stdout.str().lower(), "something was built"
