@@ -25,7 +25,10 @@ __all__ = ["sympy_ops", "SympyOps"]
 
 SymArray = np.ndarray  # NumPy arrays of dtype object holding sympy expressions
 
-_SYMPY_NAMES = {"abs": "Abs", "conj": "conjugate", "real": "re", "imag": "im", "arctan2": "atan2"}
+_SYMPY_NAMES = {
+    "abs": "Abs", "conj": "conjugate", "real": "re", "imag": "im", "arctan2": "atan2",
+    "maximum": "Max", "minimum": "Min",
+}
 """Functions whose SymPy name differs from the NumPy/PyTorch/JAX one."""
 
 
