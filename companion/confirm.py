@@ -116,18 +116,16 @@ def confirm_equal(claim: str, lhs: Any, rhs: Any) -> Confirmation:
     """
     import sympy
 
+    from companion.derivation import is_zero
+
     left, right = _sympy_entries(lhs), _sympy_entries(rhs)
     if len(left) != len(right) and len(right) != 1:
         raise ConfirmationError(f"NOT confirmed: {claim}: {len(left)} entries against {len(right)}")
     for i, p in enumerate(left):
-        q = right[0] if len(right) == 1 else right[i]
-        gap = p - q
-        if sympy.expand(gap) == 0 or sympy.cancel(sympy.together(gap)) == 0:
-            continue
-        gap = sympy.simplify(gap)
-        if gap != 0:
+        gap = p - (right[0] if len(right) == 1 else right[i])
+        if not is_zero(gap):
             where = f" (entry {i})" if len(left) > 1 else ""
-            raise ConfirmationError(f"NOT confirmed: {claim}: the difference{where} is {gap}, not 0")
+            raise ConfirmationError(f"NOT confirmed: {claim}: the difference{where} is {sympy.simplify(gap)}, not 0")
     return Confirmation(claim, "holds identically")
 
 
