@@ -115,12 +115,27 @@ def sphinx_build(builder: str, srcdir: Path, outdir: Path, *extra: str,
                           env={**os.environ, **(env or {})})
 
 
+#: Lines of a build's output that are noise (each kernel prints this warning at start).
+NOISE = re.compile(r"^\[IPKernelApp\] WARNING \| Kernel is running over TCP")
+
+
+def build_failure(what: str, result: subprocess.CompletedProcess[str]) -> str:
+    """The warnings and errors of a failed build first, then the end of its output."""
+    lines = [line for line in (result.stdout + "\n" + result.stderr).splitlines()
+             if not NOISE.match(line)]
+    problems = list(dict.fromkeys(line for line in lines if re.search(
+        r"WARNING|ERROR|Error|Exception|Traceback", line)))
+    tail = "\n".join(lines)[-6000:]
+    return (f"{what} did not build; its warnings and errors:\n" + "\n".join(problems[:40])
+            + "\n\n-- the end of its output --\n" + tail)
+
+
 @pytest.fixture(scope="session")
 def built_book() -> Path:
     """The HTML book in _build/html, built with -n -W and every cell executed."""
     result = sphinx_build("html", BOOK, HTML)
     if result.returncode != 0:
-        pytest.fail("the book did not build:\n" + result.stdout[-4000:] + result.stderr[-8000:])
+        pytest.fail(build_failure("the book", result), pytrace=False)
     return HTML
 
 
@@ -133,7 +148,7 @@ def built_pdf(built_book: Path) -> Path:
     require_programs(*FIXTURE_PROGRAMS["built_pdf"])
     result = sphinx_build("latex", BOOK, LATEX)
     if result.returncode != 0:
-        pytest.fail("the LaTeX build failed:\n" + result.stdout[-3000:] + result.stderr[-6000:])
+        pytest.fail(build_failure("the LaTeX source", result), pytrace=False)
     make = subprocess.run(
         ["make", "-C", str(LATEX), "all-pdf",
          "LATEXMKOPTS=-interaction=nonstopmode -halt-on-error"],
