@@ -35,7 +35,7 @@ test: $(STAMP)
 pdf: $(STAMP)
 	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { \
 	  echo "make pdf needs TeX Live. On Debian/Ubuntu install it with:"; \
-	  echo "  sudo apt-get install latexmk texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-plain-generic fonts-freefont-otf tex-gyre xindy"; \
+	  echo "  sudo apt-get install latexmk texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-plain-generic fonts-freefont-otf fonts-dejavu-core tex-gyre xindy"; \
 	  exit 1; }
 	$(SPHINX) -b latex -n -W --keep-going $(LATEXDIR)
 	$(MAKE) -C $(LATEXDIR) all-pdf LATEXMKOPTS="-interaction=nonstopmode -halt-on-error"
