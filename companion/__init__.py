@@ -6,19 +6,22 @@ The companion package of the book *Custom Derivative Rules*. Importing
 
 Modules:
 
-* :mod:`companion.rules`: every rule formula, written once against an array
-  namespace (NumPy, sympy, PyTorch and JAX run the same lines);
-* :mod:`companion.torch`: ``torch.autograd.Function`` adapters
-  (``sin_mul``, ``matvec``, ``solve``, ``sin``; ``SinMul``, ``MatVec``,
-  ``Solve``, ``Sin``, ``SinBackward``);
-* :mod:`companion.jax`: ``jax.custom_jvp`` adapters (``sin_mul``, ``matvec``,
-  ``solve``, ``sin``) and ``jax.custom_vjp`` ones (``<op>_vjp``, reverse mode only);
-* :mod:`companion.symbolic`: sympy derivations confirming each rule
-  (``derive(name)``, ``Derivation``);
+* :mod:`companion.torch`: ``torch.autograd.Function`` adapters of every op
+  (``companion.torch.<op>``; ``SinMul``, ``MatVec``, ``Solve``, ``Sin``, ``SinBackward``);
+* :mod:`companion.jax`: ``jax.custom_jvp`` adapters (``companion.jax.<op>``) and
+  ``jax.custom_vjp`` ones (``companion.jax.<op>_vjp``, reverse mode only);
+* :mod:`companion.rules`: every formula, written once against an array namespace
+  (``<op>``, ``<op>_tangent``, ``<op>_cotangents``);
+* :mod:`companion.symbolic`: SymPy derivations confirming each rule (``derive(name)``);
 * :mod:`companion.testing`: ``check_rule`` for anyone's rules, ``check_torch``,
   ``check_jax``, ``taylor_remainder``, ``RuleCheckError``;
 * :mod:`companion.registry`: ``OPS``, the list every test battery iterates over;
-* :mod:`companion.verify` and ``python -m companion verify``: every check on every op.
+* :mod:`companion.verify` and ``python -m companion verify``: every check on every op;
+* :mod:`companion.confirm`: the book's confirmations, which show their result and
+  raise when they fail;
+* :mod:`companion.ops`: the families of ops (one package each: ``rules``, ``torch``,
+  ``jax``, ``entries``) and :class:`companion.ops.Op`; :mod:`companion.xp`: the array
+  namespaces; :mod:`companion.derivation`: the machinery of the derivations.
 
 >>> import companion, sys
 >>> companion.__version__ == __import__("importlib.metadata").metadata.version("jvp-vjp-companion")
