@@ -48,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             print(battery.format_row(row), flush=True)
     failed = [r for r in rows if not r.ok]
-    print(f"\n{len(rows) - len(failed)} of {len(rows)} checks passed ({len(ops)} ops × {len(checks)} checks)")
+    na = [r for r in rows if not r.applicable]
+    ran = len(rows) - len(na)
+    print(f"\n{ran - len(failed)} of {ran} checks passed ({len(ops)} ops × {len(checks)} checks"
+          + (f"; {len(na)} not applicable: see the n/a rows)" if na else ")"))
     for r in failed:
         print(f"FAILED {r.op} / {r.check}: {r.detail}")
     return 1 if failed else 0

@@ -12,7 +12,7 @@ must be rejected. The entries live with their family, in
 :data:`companion.ops.FAMILIES`.
 
 >>> [op.name for op in OPS]
-['sin_mul', 'sin', 'matvec', 'solve']
+['sin_mul', 'sin', 'matvec', 'solve', 'bessel_j0']
 >>> args = OPS_BY_NAME["matvec"].example()
 >>> [a.shape for a in args]
 [(4, 3), (3,)]

@@ -28,6 +28,7 @@ from typing import Any
 from companion.derivation import Derivation, symbols  # noqa: F401  (documented there)
 from companion.ops.elementwise.entries import derive_sin, derive_sin_mul
 from companion.ops.linalg.entries import derive_matvec, derive_solve
+from companion.ops.external.entries import derive_bessel_j0
 from companion.xp import sympy as _xp_sympy
 
 sympy_ops = _xp_sympy.sympy_ops  #: The array namespace (:class:`companion.xp.ArrayOps`) for SymPy object arrays.
@@ -38,6 +39,7 @@ __all__ = [
     "derive_matvec",
     "derive_solve",
     "derive_sin",
+    "derive_bessel_j0",
     "sympy_ops",
 ]
 
@@ -50,7 +52,7 @@ def derive(name: str, **options: Any) -> Derivation:
     >>> derive("nope")
     Traceback (most recent call last):
         ...
-    ValueError: derive: unknown op 'nope'; expected one of ['matvec', 'sin', 'sin_mul', 'solve']
+    ValueError: derive: unknown op 'nope'; expected one of ['bessel_j0', 'matvec', 'sin', 'sin_mul', 'solve']
     """
     from companion.registry import OPS_BY_NAME
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import unittest
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -45,11 +46,31 @@ def _require(ok: Any, message: str) -> None:
 
 @dataclass(frozen=True)
 class Check:
-    """A named battery: ``run(op)`` raises on failure and returns a detail string."""
+    """A named battery: ``run(op)`` raises on failure and returns a detail string.
+
+    An op that lists the battery in ``op.not_applicable`` makes ``run`` raise
+    ``unittest.SkipTest("n/a: <reason>")`` without running the battery, so a test
+    runner reports a skip (never a pass) and :func:`run` an ``n/a`` row.
+    """
 
     name: str
     framework: str
-    run: Callable[[Op], str]
+    battery: Callable[[Op], str]
+
+    def run(self, op: Op) -> str:
+        """Run the battery on ``op``; raise ``unittest.SkipTest`` if ``op`` opts out of it."""
+        reason = op.not_applicable.get(self.name)
+        if reason is not None:
+            raise unittest.SkipTest(f"n/a: {reason}")
+        return self.battery(op)
+
+
+def _has_forward_ad(op: Op) -> bool:
+    return "forward AD" not in op.not_applicable
+
+
+def _has_torch_func(op: Op) -> bool:
+    return "torch.func" not in op.not_applicable
 
 
 def _cases(op: Op) -> Iterator[tuple[str, tuple[np.ndarray, ...]]]:
@@ -91,15 +112,35 @@ def _checker(framework: str, vjp_only: bool = False) -> Callable[[Op], str]:
     def run(op: Op) -> str:
         slopes = []
         for case, args in _cases(op):
-            if framework == "torch":
+            if framework == "torch" and not _has_torch_func(op):
+                report = _check_torch_autograd(op.torch(), args, op.arg_names)
+            elif framework == "torch":
                 report = check_torch(op.torch(), args, arg_names=op.arg_names)
             else:
                 fn = op.jax(vjp=vjp_only)
                 report = check_jax(fn, args, jvp=not vjp_only, arg_names=op.arg_names)
             slopes.append(report.taylor_slope["all inputs jointly"])
-        return "Taylor slopes " + ", ".join(f"{s:.2f}" for s in slopes)
+        note = "" if framework != "torch" or _has_torch_func(op) else "; VJP by torch.autograd (torch.func n/a)"
+        return "Taylor slopes " + ", ".join(f"{s:.2f}" for s in slopes) + note
 
     return run
+
+
+def _check_torch_autograd(fn: Callable[..., Any], args: tuple[np.ndarray, ...], arg_names: tuple[str, ...]) -> Any:
+    """:func:`companion.testing.check_rule` on the VJP alone, through ``torch.autograd.grad``."""
+    import torch
+
+    from companion.testing import check_rule
+
+    def f(*a: np.ndarray) -> np.ndarray:
+        return fn(*_torch_args(a)).detach().numpy()
+
+    def vjp(primals: Any, out_bar: Any) -> tuple[np.ndarray, ...]:
+        inputs = _torch_args(tuple(primals), True)
+        grads = torch.autograd.grad(fn(*inputs), inputs, torch.as_tensor(np.asarray(out_bar, np.float64)))
+        return tuple(g.numpy() for g in grads)
+
+    return check_rule(f, args, vjp=vjp, arg_names=arg_names)
 
 
 # --------------------------------------------------------------------------
@@ -117,26 +158,28 @@ def check_gradcheck(op: Op) -> str:
     """``torch.autograd.gradcheck``: backward and forward AD vs finite differences, batched too."""
     from torch.autograd import gradcheck
 
+    forward = _has_forward_ad(op)
     for case, args in _cases(op):
         ok = gradcheck(
-            op.torch(), _torch_args(args, True), check_forward_ad=True, check_backward_ad=True,
-            check_batched_grad=True, check_batched_forward_grad=True,
+            op.torch(), _torch_args(args, True), check_forward_ad=forward, check_backward_ad=True,
+            check_batched_grad=True, check_batched_forward_grad=forward,
         )
         _require(ok, f"{op.name}/{case}: gradcheck")
-    return "backward, forward AD, batched"
+    return "backward, forward AD, batched" if forward else "backward, batched (forward AD n/a)"
 
 
 def check_gradgradcheck(op: Op) -> str:
     """``torch.autograd.gradgradcheck``: reverse-over-reverse and forward-over-reverse vs finite differences."""
     from torch.autograd import gradgradcheck
 
+    forward = _has_forward_ad(op)
     for case, args in _cases(op):
         ok = gradgradcheck(
-            op.torch(), _torch_args(args, True), check_fwd_over_rev=True, check_rev_over_rev=True,
+            op.torch(), _torch_args(args, True), check_fwd_over_rev=forward, check_rev_over_rev=True,
             check_batched_grad=True,
         )
         _require(ok, f"{op.name}/{case}: gradgradcheck")
-    return "rev-over-rev, fwd-over-rev"
+    return "rev-over-rev, fwd-over-rev" if forward else "rev-over-rev (fwd-over-rev n/a)"
 
 
 def check_torch_create_graph(op: Op) -> str:
@@ -392,6 +435,10 @@ class Row:
     ok: bool
     detail: str
     seconds: float
+    applicable: bool = True
+    """Whether the battery applies to the op. A row of a battery the op opts out of has
+    ``applicable`` false and ``detail`` ``"n/a: <reason>"``; it counts neither as passed
+    nor as failed."""
 
 
 def run(ops: tuple[Op, ...] = OPS, checks: tuple[Check, ...] = CHECKS) -> list[Row]:
@@ -400,21 +447,25 @@ def run(ops: tuple[Op, ...] = OPS, checks: tuple[Check, ...] = CHECKS) -> list[R
     for op in ops:
         for check in checks:
             start = time.perf_counter()
+            applicable = True
             try:
                 detail, ok = check.run(op), True
+            except unittest.SkipTest as na:
+                detail, ok, applicable = str(na), True, False
             except Exception as err:  # noqa: BLE001 - a failed check is a row, not a crash
                 detail, ok = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}", False
-            rows.append(Row(op.name, check.name, ok, detail, time.perf_counter() - start))
+            rows.append(Row(op.name, check.name, ok, detail, time.perf_counter() - start, applicable))
     return rows
 
 
-HEADER = f"{'op':<8}  {'check':<24}  result    time  detail"
+HEADER = f"{'op':<9}  {'check':<24}  result    time  detail"
 """The header line of the verify table."""
 
 
 def format_row(r: Row) -> str:
     """One row of the verify table."""
-    return f"{r.op:<8}  {r.check:<24}  {'ok' if r.ok else 'FAIL':<6}  {r.seconds:5.1f}s  {r.detail}"
+    result = "n/a" if not r.applicable else "ok" if r.ok else "FAIL"
+    return f"{r.op:<9}  {r.check:<24}  {result:<6}  {r.seconds:5.1f}s  {r.detail}"
 
 
 def format_table(rows: list[Row]) -> str:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FAMILIES", "Op", "BadInput"]
 
-FAMILIES = ("elementwise", "linalg")
+FAMILIES = ("elementwise", "linalg", "external")
 """The families, in the book's order."""
 
 Args = tuple[np.ndarray, ...]
@@ -61,6 +61,11 @@ class Op:
     validate: Callable[..., None]
     """``validate(*args, array_type)``: the input checks the public functions run."""
     bad_inputs: tuple[BadInput, ...] = field(default=())
+    not_applicable: dict[str, str] = field(default_factory=dict)
+    """Batteries (``companion.verify.CHECKS`` names) that cannot apply to this op, each with
+    the reason. ``verify`` reports them as ``n/a: <reason>``, never as passed; an op
+    without forward mode (``"forward AD"``) also runs ``gradcheck`` and
+    ``gradgradcheck`` without their forward-mode parts."""
 
     def example(self, case: str | None = None, seed: int = 0) -> Args:
         """Float64 example arguments for ``case`` (default: the first case), from ``seed``."""

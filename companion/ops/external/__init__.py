@@ -1,0 +1,1 @@
+"""External ops: ``bessel_j0``, whose values and derivatives SciPy computes, outside the frameworks."""
