@@ -116,9 +116,31 @@ def test_book_function_with_jvp_breaks_the_graph() -> None:
     torch._dynamo.reset()
 
 
-def test_torch_vmap_and_batched_backward() -> None:
+def _count_scipy_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
+    """Record the shape of every array handed to SciPy by either framework."""
+    shapes: list[tuple[int, ...]] = []
+    original = external_rules.bessel_jn_numpy
+
+    def counting(x: np.ndarray, n: int) -> np.ndarray:
+        shapes.append(np.shape(x))
+        return original(x, n)
+
+    monkeypatch.setattr(external_rules, "bessel_jn_numpy", counting)
+    return shapes
+
+
+def test_torch_vmap_calls_scipy_once_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``register_vmap``: one kernel call for the batch (the fallback would loop)."""
+    shapes = _count_scipy_calls(monkeypatch)
     xs = torch.stack([_x(), 2 * _x(), -_x()])
-    torch.testing.assert_close(torch.func.vmap(ct.bessel_j0)(xs), ct.bessel_j0(xs))
+    got = torch.func.vmap(ct.bessel_j0)(xs)
+    assert shapes == [(3, 5)]
+    shapes.clear()
+    got_t = torch.func.vmap(ct.bessel_j0, in_dims=1)(xs)
+    assert shapes == [(3, 5)] and got_t.shape == (5, 3)
+    want = torch.from_numpy(scipy.special.j0(xs.numpy()))
+    torch.testing.assert_close(got, want)
+    torch.testing.assert_close(got_t, want.T)
 
 
 def test_forward_mode_is_not_supported_and_silent() -> None:
@@ -150,14 +172,7 @@ def test_custom_op_without_autograd_raises_in_backward() -> None:
 
 
 def test_vmap_calls_scipy_once_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
-    shapes: list[tuple[int, ...]] = []
-    original = external_rules.bessel_jn_numpy
-
-    def counting(x: np.ndarray, n: int) -> np.ndarray:
-        shapes.append(np.shape(x))
-        return original(x, n)
-
-    monkeypatch.setattr(external_rules, "bessel_jn_numpy", counting)
+    shapes = _count_scipy_calls(monkeypatch)
     with jax.enable_x64(True):
         xs = jnp.asarray(np.linspace(-3.0, 3.0, 12).reshape(4, 3))
         got = jax.vmap(cj.bessel_j0)(xs)

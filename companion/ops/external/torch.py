@@ -2,13 +2,15 @@
 
 ``companion::bessel_jn`` is an opaque operator: its kernel copies ``x`` to
 NumPy and calls SciPy (:func:`companion.ops.external.rules.bessel_jn_numpy`).
-Three registrations make it a full citizen of PyTorch:
+Its registrations make it a citizen of PyTorch:
 
 * ``register_fake``: the output's shape and dtype without running SciPy, so
   ``torch.compile`` traces through the call (no graph break);
 * ``register_autograd`` (``setup_context`` + ``backward``): reverse mode; the
   backward calls the operator itself, at orders ``n − 1`` and ``n + 1``, so every
-  reverse-mode derivative, of any order, is external too.
+  reverse-mode derivative, of any order, is external too;
+* ``register_vmap``: under ``torch.func.vmap`` the whole batch goes to SciPy in one
+  call (without it, PyTorch's fallback calls the kernel once per batch element).
 
 What it does **not** give, in torch 2.13: forward mode (``torch.func.jvp``,
 ``jacfwd``, ``torch.autograd.forward_ad`` return a *zero* tangent, silently)
@@ -69,6 +71,16 @@ def bessel_jn_backward(ctx: Any, y_bar: Tensor) -> tuple[Tensor | None, None]:
 
 
 bessel_jn.register_autograd(bessel_jn_backward, setup_context=bessel_jn_setup_context)
+
+
+@bessel_jn.register_vmap
+def bessel_jn_vmap(
+    info: Any, in_dims: tuple[int | None, None], x: Tensor, n: int
+) -> tuple[Tensor, int | None]:
+    """Batching rule: ``J_n`` is elementwise and SciPy's ufunc takes any shape, so the
+    whole batch goes to SciPy in one call, with the batch axis where it is."""
+    x_dim, _ = in_dims
+    return bessel_jn(x, n), x_dim
 
 
 def bessel_j0(x: Tensor) -> Tensor:
