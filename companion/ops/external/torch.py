@@ -33,7 +33,9 @@ from torch import Tensor  # noqa: E402
 
 from companion.ops.external import rules  # noqa: E402
 
-__all__ = ["bessel_j0", "bessel_jn"]
+# The operator itself is reached as ``torch.ops.companion.bessel_jn`` (an operator of
+# the dispatcher, not a function, so it is not re-exported by companion.torch).
+__all__ = ["bessel_j0"]
 
 _TENSOR = "a torch.Tensor"
 
