@@ -14,6 +14,9 @@ from __future__ import annotations
 import dataclasses
 import re
 import unittest
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -76,8 +79,7 @@ def test_backward_of_any_order_is_the_recurrence() -> None:
 
 
 def _explain(f: object, *args: object) -> object:
-    """``torch._dynamo.explain`` after one eager run (forward and backward): the first
-    trace of a process also meets the lazy set-up of ``companion.xp``'s namespaces."""
+    """``torch._dynamo.explain`` after one eager run (forward and backward)."""
     torch.autograd.grad(f(*args), args)
     torch._dynamo.reset()
     with warnings.catch_warnings():
@@ -242,3 +244,28 @@ def test_cli_counts_na_rows_apart(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "--op", "bessel_j0", "--check", "forward AD", "--check", "symbolic"]) == 0
     out = capsys.readouterr().out
     assert "1 of 1 checks passed" in out and "1 not applicable" in out
+
+
+def test_a_first_compile_in_a_fresh_process_needs_no_warm_up() -> None:
+    """Nothing in the companion's namespaces changes state on first use, so the very first
+    ``torch.compile(fullgraph=True)`` of a process compiles, forward and backward, a
+    jvp-less ``SinMul`` and ``bessel_j0``."""
+    code = textwrap.dedent(
+        """
+        import torch, companion.torch as ct
+
+        class SinMulReverse(torch.autograd.Function):
+            forward = ct.SinMul.forward
+            setup_context = ct.SinMul.setup_context
+            backward = ct.SinMul.backward
+
+        x = torch.linspace(-1, 1, 4, dtype=torch.float64, requires_grad=True)
+        y = torch.linspace(0, 1, 4, dtype=torch.float64, requires_grad=True)
+        for f in (lambda x, y: torch.cos(SinMulReverse.apply(x, y)).sum(),
+                  lambda x, y: torch.cos(ct.bessel_j0(x) * y).sum()):
+            torch.compile(f, fullgraph=True)(x, y).backward()
+        print("compiled")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and out.stdout.strip() == "compiled", out.stderr[-3000:]

@@ -56,8 +56,8 @@ class Namespace:
     """Base of the namespaces: unknown attributes come from ``library``.
 
     Subclasses set ``library`` and define the functions whose meaning differs
-    between libraries. A looked-up function is cached on the class, so the
-    lookup costs one ``getattr`` only the first time.
+    between libraries. The lookup changes nothing (no caching on the class), so
+    ``torch.compile`` can trace through it without a graph break.
     """
 
     library: Any = np
@@ -66,14 +66,12 @@ class Namespace:
         if name.startswith("__"):
             raise AttributeError(name)
         try:
-            fn = getattr(self.library, name)
+            return getattr(self.library, name)
         except AttributeError:
             raise AttributeError(
                 f"{type(self).__name__}: the array namespace has no function {name!r} "
                 f"(nor does {getattr(self.library, '__name__', self.library)!r})"
             ) from None
-        setattr(type(self), name, staticmethod(fn))
-        return fn
 
     @staticmethod
     def sum_to_shape(a: Array, shape: tuple[int, ...]) -> Array:
