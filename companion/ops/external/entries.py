@@ -99,8 +99,9 @@ OPS: tuple[Op, ...] = (
         not_applicable={
             "forward AD": (
                 "torch.library.custom_op has no forward-mode rule in torch 2.13: "
-                "register_autograd gives reverse mode only, and forward mode "
-                "returns a zero tangent without raising"
+                "register_autograd gives reverse mode only; a forward_ad dual tensor "
+                "comes out without a tangent (or raises NotImplementedError if it also "
+                "requires grad), and torch.func.jvp returns zeros"
             ),
             "torch.func": (
                 "the autograd.Function that register_autograd generates has no "

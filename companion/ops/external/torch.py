@@ -12,9 +12,11 @@ Its registrations make it a citizen of PyTorch:
 * ``register_vmap``: under ``torch.func.vmap`` the whole batch goes to SciPy in one
   call (without it, PyTorch's fallback calls the kernel once per batch element).
 
-What it does **not** give, in torch 2.13: forward mode (``torch.func.jvp``,
-``jacfwd``, ``torch.autograd.forward_ad`` return a *zero* tangent, silently)
-and the ``torch.func`` reverse transforms (``grad``, ``vjp``, ``jacrev``,
+What it does **not** give, in torch 2.13: forward mode (``torch.func.jvp`` and
+``jacfwd`` return a *zero* tangent, silently; a ``torch.autograd.forward_ad`` dual
+tensor loses its tangent, ``unpack_dual`` gives ``None``, or raises
+``NotImplementedError`` if it also requires grad) and the ``torch.func`` reverse
+transforms (``grad``, ``vjp``, ``jacrev``,
 ``hessian`` raise a ``RuntimeError``: the autograd.Function that
 ``register_autograd`` generates has no ``setup_context``). The registry entry
 lists these as not applicable.
