@@ -11,8 +11,8 @@ must be rejected. The entries live with their family, in
 ``companion.ops.<family>.entries``; this module collects them in the order of
 :data:`companion.ops.FAMILIES`.
 
->>> [op.name for op in OPS]
-['sin_mul', 'sin', 'matvec', 'solve', 'bessel_j0']
+>>> {"sin_mul", "sin", "matvec", "solve"} <= set(OPS_BY_NAME)
+True
 >>> args = OPS_BY_NAME["matvec"].example()
 >>> [a.shape for a in args]
 [(4, 3), (3,)]

@@ -25,23 +25,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import importlib
+
 from companion.derivation import Derivation, symbols  # noqa: F401  (documented there)
-from companion.ops.elementwise.entries import derive_sin, derive_sin_mul
-from companion.ops.linalg.entries import derive_matvec, derive_solve
-from companion.ops.external.entries import derive_bessel_j0
+from companion.ops import FAMILIES
 from companion.xp import sympy as _xp_sympy
 
 sympy_ops = _xp_sympy.sympy_ops  #: The array namespace (:class:`companion.xp.ArrayOps`) for SymPy object arrays.
 
-__all__ = [
-    "derive",
-    "derive_sin_mul",
-    "derive_matvec",
-    "derive_solve",
-    "derive_sin",
-    "derive_bessel_j0",
-    "sympy_ops",
-]
+__all__ = ["derive", "sympy_ops"]
+
+# Every family's derivations (``derive_<op>``), gathered so that a new op needs no edit here.
+for _family in FAMILIES:
+    _entries = importlib.import_module(f"companion.ops.{_family}.entries")
+    for _name in _entries.__all__:
+        if _name.startswith("derive_"):
+            globals()[_name] = getattr(_entries, _name)
+            __all__.append(_name)
 
 
 def derive(name: str, **options: Any) -> Derivation:
@@ -52,7 +52,7 @@ def derive(name: str, **options: Any) -> Derivation:
     >>> derive("nope")
     Traceback (most recent call last):
         ...
-    ValueError: derive: unknown op 'nope'; expected one of ['bessel_j0', 'matvec', 'sin', 'sin_mul', 'solve']
+    ValueError: derive: unknown op 'nope'; expected one of [...]
     """
     from companion.registry import OPS_BY_NAME
 

@@ -201,7 +201,7 @@ def test_sin_second_derivative_rule_is_checked(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_derive_unknown_op() -> None:
-    with pytest.raises(ValueError, match=r"derive: unknown op 'tanh'; expected one of \['bessel_j0', 'matvec', 'sin', 'sin_mul', 'solve'\]"):
+    with pytest.raises(ValueError, match=r"derive: unknown op 'tanh'; expected one of \[.*'matvec', .*'solve'.*\]"):
         symbolic.derive("tanh")
 
 
