@@ -4,9 +4,9 @@ Every check takes one :class:`companion.registry.Op`, runs on every example
 case of it, raises (:class:`CheckFailed` or the framework's error) on failure
 and returns a short detail string on success. Failures are raised explicitly,
 never by a bare ``assert``, so they are also caught under ``python -O``. Every
-comparison is against something independent of the code under test: sympy, finite differences, or
-the framework's *built-in* version of the op (``op.reference(torch, ...)``,
-``op.reference(jax.numpy, ...)``).
+comparison is against something independent of the code under test: sympy,
+finite differences, or the framework's *built-in* version of the op
+(``op.reference(torch, ...)``, ``op.reference(jax.numpy, ...)``).
 
 The frameworks are imported inside the checks, so importing this module
 imports neither.
