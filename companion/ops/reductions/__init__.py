@@ -1,0 +1,1 @@
+"""Reductions over the last axis: ``logsumexp``, ``softmax`` and the Euclidean ``norm``."""
