@@ -51,6 +51,20 @@ class SympyOps(Namespace):
         return vectorised
 
     @staticmethod
+    def log1p(a: SymArray) -> SymArray:
+        """``log(1 + a)`` entrywise: SymPy has no ``log1p`` (exact arithmetic needs none).
+
+        >>> sympy_ops.log1p(np.array([sympy.Symbol("a")], dtype=object))
+        array([log(a + 1)], dtype=object)
+        """
+        return np.vectorize(lambda e: sympy.log(1 + e), otypes=[object])(a)
+
+    @staticmethod
+    def zeros_like(a: SymArray) -> SymArray:
+        """SymPy zeros in an object array shaped like ``a``."""
+        return np.full(np.shape(a), sympy.Integer(0), dtype=object)
+
+    @staticmethod
     def lu_factor(A: SymArray) -> sympy.Matrix:
         return sympy.Matrix(A)
 
