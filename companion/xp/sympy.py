@@ -65,6 +65,56 @@ class SympyOps(Namespace):
         return np.full(np.shape(a), sympy.Integer(0), dtype=object)
 
     @staticmethod
+    def amax(a: SymArray, axis: int = -1, keepdims: bool = False) -> SymArray:
+        """The maximum along one ``axis`` as SymPy's ``Max`` (NumPy's ``max`` cannot compare symbols).
+
+        >>> a, b = sympy.symbols("a b", real=True)
+        >>> sympy_ops.amax(np.array([[a, b]], dtype=object), axis=-1, keepdims=True)
+        array([[Max(a, b)]], dtype=object)
+        """
+        return np.frompyfunc(sympy.Max, 2, 1).reduce(a, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def isfinite(a: SymArray) -> SymArray:
+        """Whether each entry is finite, as SymPy booleans (real symbols are finite, ``-oo`` is not).
+
+        An entry SymPy cannot decide raises ``TypeError`` rather than guess.
+
+        >>> sympy_ops.isfinite(np.array([sympy.Symbol("a", real=True), -sympy.oo], dtype=object))
+        array([True, False], dtype=object)
+        """
+
+        def finite(e: Any) -> Any:
+            known = sympy.sympify(e).is_finite
+            if known is None:
+                raise TypeError(f"SympyOps.isfinite: cannot decide whether {e} is finite")
+            return sympy.true if known else sympy.false
+
+        return np.vectorize(finite, otypes=[object])(a)
+
+    @staticmethod
+    def where(condition: Any, a: Any, b: Any) -> SymArray:
+        """``a`` where ``condition`` holds, else ``b``, entrywise with broadcasting.
+
+        A condition SymPy decides picks its branch; an undecided one gives
+        ``Piecewise((a, condition), (b, True))``.
+
+        >>> x = sympy.Symbol("x", real=True)
+        >>> sympy_ops.where(np.array([sympy.true, x > 0], dtype=object), np.array([1, x], dtype=object), 0)
+        array([1, Piecewise((x, x > 0), (0, True))], dtype=object)
+        """
+
+        def pick(c: Any, p: Any, q: Any) -> Any:
+            c = sympy.sympify(c)
+            if c is sympy.true:
+                return p
+            if c is sympy.false:
+                return q
+            return sympy.Piecewise((p, c), (q, True))
+
+        return np.vectorize(pick, otypes=[object])(condition, a, b)
+
+    @staticmethod
     def lu_factor(A: SymArray) -> sympy.Matrix:
         return sympy.Matrix(A)
 
