@@ -18,10 +18,16 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["check_arrays", "check_lapack_dtype", "dtype_name", "shape_of", "FLOATING", "LAPACK"]
+__all__ = [
+    "check_arrays", "check_dtypes", "check_lapack_dtype", "dtype_name", "shape_of",
+    "FLOATING", "LAPACK", "COMPLEX", "COMPLEX_OF",
+]
 
 FLOATING = frozenset(("float16", "bfloat16", "float32", "float64"))
 LAPACK = frozenset(("float32", "float64"))
+COMPLEX = frozenset(("complex64", "complex128"))
+COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
+"""The complex dtype of the same precision as a real one (float32 with complex64)."""
 
 
 def dtype_name(a: Any) -> str:
@@ -51,6 +57,28 @@ def check_arrays(op: str, array_type: str, **args: Any) -> str:
         got = ", ".join(f"{name} is {d}" for name, d in zip(args, names))
         raise TypeError(f"{op}: {' and '.join(args)} must have the same dtype; got {got}")
     return names[0]
+
+
+def check_dtypes(op: str, array_type: str, allowed: frozenset[str], expected: str, **args: Any) -> list[str]:
+    """Every argument is an array whose dtype is in ``allowed`` (``expected`` says which, in
+    words, for the error); returns their dtype names. Unlike :func:`check_arrays`, the dtypes
+    may differ, and ``allowed`` may hold complex dtypes.
+
+    >>> import numpy as np
+    >>> check_dtypes("f", "an array", COMPLEX, "a complex dtype (complex64/complex128)", z=np.ones(2))
+    Traceback (most recent call last):
+        ...
+    TypeError: f: z must have a complex dtype (complex64/complex128); got dtype float64
+    """
+    names = []
+    for name, a in args.items():
+        if getattr(a, "dtype", None) is None or not hasattr(a, "shape"):
+            raise TypeError(f"{op}: {name} must be {array_type}; got {type(a).__name__}")
+        d = dtype_name(a)
+        if d not in allowed:
+            raise TypeError(f"{op}: {name} must have {expected}; got dtype {d}")
+        names.append(d)
+    return names
 
 
 def check_lapack_dtype(op: str, dtype: str, names: str) -> None:
