@@ -8,6 +8,14 @@ comparison is against something independent of the code under test: sympy,
 finite differences, or the framework's *built-in* version of the op
 (``op.reference(torch, ...)``, ``op.reference(jax.numpy, ...)``).
 
+Complex ops are checked on their *real view*: every battery runs on a function
+of real arrays in which a complex argument is a real array with a trailing axis
+of length 2 (real and imaginary parts) and a complex output comes back the same
+way (:class:`Case`). Its derivatives pass through the op's complex rule, so a
+rule with a wrong conjugate gives a wrong real Jacobian; ``gradcheck``,
+``gradgradcheck`` and ``check_grads`` also run on the complex arguments
+themselves, with the frameworks' own complex conventions.
+
 The frameworks are imported inside the checks, so importing this module
 imports neither.
 
@@ -29,7 +37,7 @@ import numpy as np
 from companion.registry import OPS, Op
 from companion.testing import check_jax, check_torch
 
-__all__ = ["Check", "CHECKS", "CheckFailed", "Row", "run", "format_row", "format_table", "HEADER"]
+__all__ = ["Case", "Check", "CHECKS", "CheckFailed", "Row", "run", "format_row", "format_table", "HEADER"]
 
 _RTOL, _ATOL = 1e-10, 1e-12
 
@@ -73,9 +81,75 @@ def _has_torch_func(op: Op) -> bool:
     return "torch.func" not in op.not_applicable
 
 
-def _cases(op: Op) -> Iterator[tuple[str, tuple[np.ndarray, ...]]]:
+@dataclass(frozen=True)
+class Case:
+    """One example of an op as the batteries see it: a function of real arrays.
+
+    ``native`` are the example's arguments; ``args`` the same with every complex
+    argument replaced by a real array with a trailing axis ``[real, imag]``.
+    :meth:`real` turns a function of the native arguments into the function of
+    ``args`` (complex outputs split the same way); for an op without complex
+    arguments or outputs it changes nothing.
+
+    >>> c = Case("c", (np.ones(2), np.array([1 + 2j])))
+    >>> c.complex, c.args[1].tolist()
+    (True, [[1.0, 2.0]])
+    >>> c.real(lambda x, z: x.sum() * z, "numpy")(*c.args).tolist()
+    [[2.0, 4.0]]
+    """
+
+    name: str
+    native: tuple[np.ndarray, ...]
+
+    @property
+    def complex(self) -> bool:
+        """Whether any argument is complex."""
+        return any(np.iscomplexobj(a) for a in self.native)
+
+    @property
+    def args(self) -> tuple[np.ndarray, ...]:
+        """The real view of the arguments."""
+        return tuple(np.stack([a.real, a.imag], -1) if np.iscomplexobj(a) else a for a in self.native)
+
+    def real(self, f: Callable[..., Any], framework: str) -> Callable[..., Any]:
+        """``f`` as a function of the real view, in ``framework`` (numpy, torch or jax)."""
+        join, split = _VIEWS[framework]()
+        flags = tuple(np.iscomplexobj(a) for a in self.native)
+        return lambda *a: split(f(*(join(x) if c else x for x, c in zip(a, flags))))
+
+
+def _numpy_view() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    def split(o: Any) -> Any:
+        return np.stack([o.real, o.imag], -1) if np.iscomplexobj(o) else o
+
+    return (lambda a: a[..., 0] + 1j * a[..., 1]), split
+
+
+def _torch_view() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    import torch
+
+    def split(o: Any) -> Any:
+        return torch.stack([o.real, o.imag], -1) if o.is_complex() else o
+
+    return (lambda a: torch.complex(a[..., 0], a[..., 1])), split
+
+
+def _jax_view() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    import jax
+    import jax.numpy as jnp
+
+    def split(o: Any) -> Any:
+        return jnp.stack([jnp.real(o), jnp.imag(o)], -1) if jnp.iscomplexobj(o) else o
+
+    return (lambda a: jax.lax.complex(a[..., 0], a[..., 1])), split
+
+
+_VIEWS = {"numpy": _numpy_view, "torch": _torch_view, "jax": _jax_view}
+
+
+def _cases(op: Op) -> Iterator[Case]:
     for i, case in enumerate(op.cases):
-        yield case, op.example(case, seed=i)
+        yield Case(case, op.example(case, seed=i))
 
 
 def _close(got: Any, want: Any, what: str) -> None:
@@ -111,14 +185,14 @@ def check_symbolic(op: Op) -> str:
 def _checker(framework: str, vjp_only: bool = False) -> Callable[[Op], str]:
     def run(op: Op) -> str:
         slopes = []
-        for case, args in _cases(op):
+        for c in _cases(op):
             if framework == "torch" and not _has_torch_func(op):
-                report = _check_torch_autograd(op.torch(), args, op.arg_names)
+                report = _check_torch_autograd(c.real(op.torch(), "torch"), c.args, op.arg_names)
             elif framework == "torch":
-                report = check_torch(op.torch(), args, arg_names=op.arg_names)
+                report = check_torch(c.real(op.torch(), "torch"), c.args, arg_names=op.arg_names)
             else:
-                fn = op.jax(vjp=vjp_only)
-                report = check_jax(fn, args, jvp=not vjp_only, arg_names=op.arg_names)
+                fn = c.real(op.jax(vjp=vjp_only), "jax")
+                report = check_jax(fn, c.args, jvp=not vjp_only, arg_names=op.arg_names)
             slopes.append(report.taylor_slope["all inputs jointly"])
         note = "" if framework != "torch" or _has_torch_func(op) else "; VJP by torch.autograd (torch.func n/a)"
         return "Taylor slopes " + ", ".join(f"{s:.2f}" for s in slopes) + note
@@ -149,9 +223,13 @@ def _check_torch_autograd(fn: Callable[..., Any], args: tuple[np.ndarray, ...], 
 
 
 def _torch_args(args: tuple[np.ndarray, ...], requires_grad: bool = False) -> tuple[Any, ...]:
+    """Float64 tensors (complex128 for complex arrays)."""
     import torch
 
-    return tuple(torch.tensor(a, dtype=torch.float64, requires_grad=requires_grad) for a in args)
+    return tuple(
+        torch.tensor(a, dtype=torch.complex128 if np.iscomplexobj(a) else torch.float64, requires_grad=requires_grad)
+        for a in args
+    )
 
 
 def check_gradcheck(op: Op) -> str:
@@ -159,13 +237,22 @@ def check_gradcheck(op: Op) -> str:
     from torch.autograd import gradcheck
 
     forward = _has_forward_ad(op)
-    for case, args in _cases(op):
-        ok = gradcheck(
-            op.torch(), _torch_args(args, True), check_forward_ad=forward, check_backward_ad=True,
-            check_batched_grad=True, check_batched_forward_grad=forward,
-        )
-        _require(ok, f"{op.name}/{case}: gradcheck")
-    return "backward, forward AD, batched" if forward else "backward, batched (forward AD n/a)"
+    complex_ = False
+    for c in _cases(op):
+        for fn, args in _real_and_native(c, op.torch(), "torch"):
+            ok = gradcheck(
+                fn, _torch_args(args, True), check_forward_ad=forward, check_backward_ad=True,
+                check_batched_grad=True, check_batched_forward_grad=forward,
+            )
+            _require(ok, f"{op.name}/{c.name}: gradcheck")
+        complex_ |= c.complex
+    done = "backward, forward AD, batched" if forward else "backward, batched (forward AD n/a)"
+    return done + ("; complex inputs too" if complex_ else "")
+
+
+def _real_and_native(c: Case, fn: Callable[..., Any], framework: str) -> list[tuple[Callable[..., Any], Any]]:
+    """The real view of a case, and for a complex case also the op on its complex arguments."""
+    return [(c.real(fn, framework), c.args)] + ([(fn, c.native)] if c.complex else [])
 
 
 def check_gradgradcheck(op: Op) -> str:
@@ -173,12 +260,13 @@ def check_gradgradcheck(op: Op) -> str:
     from torch.autograd import gradgradcheck
 
     forward = _has_forward_ad(op)
-    for case, args in _cases(op):
-        ok = gradgradcheck(
-            op.torch(), _torch_args(args, True), check_fwd_over_rev=forward, check_rev_over_rev=True,
-            check_batched_grad=True,
-        )
-        _require(ok, f"{op.name}/{case}: gradgradcheck")
+    for c in _cases(op):
+        for fn, args in _real_and_native(c, op.torch(), "torch"):
+            ok = gradgradcheck(
+                fn, _torch_args(args, True), check_fwd_over_rev=forward, check_rev_over_rev=True,
+                check_batched_grad=True,
+            )
+            _require(ok, f"{op.name}/{c.name}: gradgradcheck")
     return "rev-over-rev, fwd-over-rev" if forward else "rev-over-rev (fwd-over-rev n/a)"
 
 
@@ -186,10 +274,10 @@ def check_torch_create_graph(op: Op) -> str:
     """``torch.autograd.grad(create_graph=True)`` twice, against the built-in op."""
     import torch
 
-    fn = op.torch()
-    for case, args in _cases(op):
+    for c in _cases(op):
+        case, args = c.name, c.args
         results = []
-        for f in (fn, lambda *a: op.reference(torch, *a)):
+        for f in (c.real(op.torch(), "torch"), c.real(lambda *a: op.reference(torch, *a), "torch")):
             inputs = _torch_args(args, True)
             out = f(*inputs)
             w = torch.cos(torch.arange(out.numel(), dtype=torch.float64)).reshape(out.shape)
@@ -205,12 +293,11 @@ def check_torch_forward_ad(op: Op) -> str:
     import torch
     import torch.autograd.forward_ad as fwAD
 
-    fn = op.torch()
-    for case, args in _cases(op):
-        primals = _torch_args(args)
+    for c in _cases(op):
+        case, primals = c.name, _torch_args(c.args)
         tangents = tuple(torch.sin(torch.arange(p.numel(), dtype=torch.float64) + 1).reshape(p.shape) for p in primals)
         outs = []
-        for f in (fn, lambda *a: op.reference(torch, *a)):
+        for f in (c.real(op.torch(), "torch"), c.real(lambda *a: op.reference(torch, *a), "torch")):
             with fwAD.dual_level():
                 out = f(*(fwAD.make_dual(p, t) for p, t in zip(primals, tangents)))
                 outs.append(fwAD.unpack_dual(out).tangent.clone())
@@ -223,13 +310,10 @@ def check_torch_func(op: Op) -> str:
     import torch
     import torch.func as tf
 
-    fn = op.torch()
-
-    def builtin(*a: Any) -> Any:
-        return op.reference(torch, *a)
-
-    for case, args in _cases(op):
-        primals = _torch_args(args)
+    for c in _cases(op):
+        case, primals = c.name, _torch_args(c.args)
+        fn = c.real(op.torch(), "torch")
+        builtin = c.real(lambda *a: op.reference(torch, *a), "torch")
         argnums = tuple(range(len(primals)))
         out = builtin(*primals)
         w = torch.cos(torch.arange(out.numel(), dtype=torch.float64)).reshape(out.shape)
@@ -287,20 +371,25 @@ def _x64() -> Iterator[None]:
 
 
 def _jax_args(args: tuple[np.ndarray, ...]) -> tuple[Any, ...]:
+    """Float64 arrays (complex128 for complex arrays); call inside ``_x64()``."""
     import jax.numpy as jnp
 
-    return tuple(jnp.asarray(a, dtype=jnp.float64) for a in args)
+    return tuple(jnp.asarray(a, dtype=jnp.complex128 if np.iscomplexobj(a) else jnp.float64) for a in args)
 
 
 def check_jax_check_grads(op: Op) -> str:
     """``jax.test_util.check_grads`` to order 2: custom_jvp in fwd and rev, custom_vjp in rev."""
     from jax.test_util import check_grads
 
+    complex_ = False
     with _x64():
-        for _, args in _cases(op):
-            check_grads(op.jax(), _jax_args(args), order=2, modes=("fwd", "rev"))
-            check_grads(op.jax(vjp=True), _jax_args(args), order=2, modes=("rev",))
-    return "order 2: custom_jvp fwd+rev, custom_vjp rev"
+        for c in _cases(op):
+            for fn, args in _real_and_native(c, op.jax(), "jax"):
+                check_grads(fn, _jax_args(args), order=2, modes=("fwd", "rev"))
+            for fn, args in _real_and_native(c, op.jax(vjp=True), "jax"):
+                check_grads(fn, _jax_args(args), order=2, modes=("rev",))
+            complex_ |= c.complex
+    return "order 2: custom_jvp fwd+rev, custom_vjp rev" + ("; complex inputs too" if complex_ else "")
 
 
 def check_jax_jit(op: Op) -> str:
@@ -309,14 +398,16 @@ def check_jax_jit(op: Op) -> str:
     import jax.numpy as jnp
 
     with _x64():
-        for case, args in _cases(op):
-            primals = _jax_args(args)
+        for c in _cases(op):
+            case, args, primals = c.name, c.args, _jax_args(c.args)
             argnums = tuple(range(len(primals)))
-            _close(jax.jit(op.jax())(*primals), op.reference(np, *args), f"{op.name}/{case}: jit value")
+            reference = c.real(lambda *a: op.reference(np, *a), "numpy")
+            _close(jax.jit(c.real(op.jax(), "jax"))(*primals), reference(*args), f"{op.name}/{case}: jit value")
+            builtin = c.real(lambda *a: op.reference(jnp, *a), "jax")
             for vjp in (False, True):
-                f = op.jax(vjp=vjp)
+                f = c.real(op.jax(vjp=vjp), "jax")
                 grad = jax.jit(jax.grad(lambda *a, f=f: jnp.sum(jnp.cos(f(*a))), argnums))
-                want = jax.grad(lambda *a: jnp.sum(jnp.cos(op.reference(jnp, *a))), argnums)(*primals)
+                want = jax.grad(lambda *a: jnp.sum(jnp.cos(builtin(*a))), argnums)(*primals)
                 _tree_close(grad(*primals), want, f"{op.name}/{case}: jit(grad) (vjp={vjp})")
     return "value, grad (custom_jvp, custom_vjp)"
 
@@ -337,12 +428,15 @@ def check_jax_vmap(op: Op) -> str:
         return run
 
     with _x64():
-        builtin = lambda *a: op.reference(jnp, *a)  # noqa: E731
-        ours, theirs = batteries(op.jax(), op.jax(vjp=True)), batteries(builtin, builtin)
-        for case, args in _cases(op):
-            primals = tuple(jnp.stack([p, 2 * p, -p]) for p in _jax_args(args))
+        for c in _cases(op):
+            case, builtin = c.name, c.real(lambda *a: op.reference(jnp, *a), "jax")
+            ours = batteries(c.real(op.jax(), "jax"), c.real(op.jax(vjp=True), "jax"))
+            theirs = batteries(builtin, builtin)
+            primals = tuple(jnp.stack([p, 2 * p, -p]) for p in _jax_args(c.args))
             _tree_close(ours(*primals), theirs(*primals), f"{op.name}/{case}: vmap of (value, jvp, custom_vjp's vjp)")
-            _tree_close(jax.vmap(op.jax(vjp=True))(*primals), jax.vmap(builtin)(*primals), f"{op.name}/{case}: vmap")
+            _tree_close(
+                jax.vmap(c.real(op.jax(vjp=True), "jax"))(*primals), jax.vmap(builtin)(*primals), f"{op.name}/{case}: vmap"
+            )
     return "value, jvp, vjp"
 
 
@@ -367,18 +461,17 @@ def check_jax_transforms(op: Op) -> str:
         return run
 
     with _x64():
-        builtin = lambda *a: op.reference(jnp, *a)  # noqa: E731
-        for case, args in _cases(op):
-            primals = _jax_args(args)
+        for c in _cases(op):
+            primals, builtin = _jax_args(c.args), c.real(lambda *a: op.reference(jnp, *a), "jax")
             argnums = tuple(range(len(primals)))
-            tag = f"{op.name}/{case}"
+            tag = f"{op.name}/{c.name}"
             _tree_close(
-                batteries(op.jax(), op.jax(vjp=True), argnums)(*primals),
+                batteries(c.real(op.jax(), "jax"), c.real(op.jax(vjp=True), "jax"), argnums)(*primals),
                 batteries(builtin, builtin, argnums)(*primals),
                 f"{tag}: (jacfwd, jacrev, hessian, custom_vjp jacrev of grad)",
             )
             try:
-                jax.jvp(op.jax(vjp=True), primals, primals)
+                jax.jvp(c.real(op.jax(vjp=True), "jax"), primals, primals)
             except TypeError:
                 pass
             else:

@@ -39,6 +39,73 @@ def test_battery(op: Op, check: Check) -> None:
     check.run(op)
 
 
+def _phase_mul_op(conjugate: bool) -> Op:
+    """An op e^{iθ} ⊙ z whose PyTorch and JAX (custom_vjp) rules conjugate e^{iθ} in the
+    z cotangent (right) or forget to (``conjugate=False``: the classic mistake)."""
+
+    def z_bar(e: object, out_bar: object, conj: object) -> object:
+        return (conj(e) if conjugate else e) * out_bar
+
+    class PhaseMul(torch.autograd.Function):
+        generate_vmap_rule = True
+
+        @staticmethod
+        def forward(theta: object, z: object) -> object:
+            return torch.exp(1j * theta) * z
+
+        @staticmethod
+        def setup_context(ctx: object, inputs: tuple, output: object) -> None:
+            ctx.save_for_backward(*inputs)
+            ctx.save_for_forward(*inputs)
+
+        @staticmethod
+        def backward(ctx: object, out_bar: object) -> tuple:
+            theta, z = ctx.saved_tensors
+            e = torch.exp(1j * theta)
+            return ((1j * e * z).conj() * out_bar).real, z_bar(e, out_bar, torch.conj)
+
+        @staticmethod
+        def jvp(ctx: object, theta_dot: object, z_dot: object) -> object:
+            theta, z = ctx.saved_tensors
+            e = torch.exp(1j * theta)
+            return 1j * theta_dot * e * z + e * z_dot
+
+    @jax.custom_vjp
+    def phase_mul_vjp(theta: object, z: object) -> object:
+        return jnp.exp(1j * theta) * z
+
+    def bwd(residuals: tuple, out_bar: object) -> tuple:
+        theta, z = residuals
+        e, o = jnp.exp(1j * theta), jnp.conj(out_bar)  # JAX's cotangent is PyTorch's conjugate
+        return jnp.real(jnp.conj(1j * e * z) * o), jnp.conj(z_bar(e, o, jnp.conj))
+
+    phase_mul_vjp.defvjp(lambda theta, z: (phase_mul_vjp(theta, z), (theta, z)), bwd)
+
+    class Fake(Op):
+        def torch(self) -> object:
+            return PhaseMul.apply
+
+        def jax(self, *, vjp: bool = False) -> object:
+            return phase_mul_vjp if vjp else (lambda theta, z: jnp.exp(1j * theta) * z)
+
+    return Fake(
+        name="phase_mul_test", family="complex", arg_names=("theta", "z"), formula="e^{iθ} ⊙ z",
+        reference=lambda xp, theta, z: xp.exp(1j * theta) * z,
+        cases={"vector": lambda rng: (rng.standard_normal(3), rng.standard_normal(3) + 1j * rng.standard_normal(3))},
+        derive=lambda: None, validate=lambda *a, **k: None,  # type: ignore[arg-type,return-value]
+    )
+
+
+@pytest.mark.parametrize("name", ["gradcheck", "torch.func", "create_graph", "check_grads", "jit", "vmap"])
+def test_batteries_see_a_missing_conjugate(name: str) -> None:
+    """The batteries run complex ops on their real view: a rule that forgets a
+    conjugate passes nothing that compares derivatives, a right one passes."""
+    check = next(c for c in CHECKS if c.name == name)
+    check.run(_phase_mul_op(conjugate=True))
+    with pytest.raises((AssertionError, torch.autograd.gradcheck.GradcheckError)):
+        check.run(_phase_mul_op(conjugate=False))
+
+
 @pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
 def test_values_match_numpy_reference(op: Op) -> None:
     for i, case in enumerate(op.cases):
