@@ -35,8 +35,12 @@ from companion.ops.reductions.jax import *  # noqa: E402,F403
 from companion.ops.reductions.jax import __all__ as _reductions  # noqa: E402
 from companion.ops.complex.jax import *  # noqa: E402,F403
 from companion.ops.complex.jax import __all__ as _complex  # noqa: E402
+from companion.ops.decompositions.jax import *  # noqa: E402,F403
+from companion.ops.decompositions.jax import __all__ as _decompositions  # noqa: E402
+from companion.ops.matrix_equations.jax import *  # noqa: E402,F403
+from companion.ops.matrix_equations.jax import __all__ as _matrix_equations  # noqa: E402
 from companion.xp import jax as _xp_jax  # noqa: E402
 
 jax_ops = _xp_jax.jax_ops  #: The array namespace (:class:`companion.xp.ArrayOps`) for JAX arrays.
 
-__all__ = [*_elementwise, *_linalg, *_external, *_reductions, *_complex, "jax_ops"]
+__all__ = [*_elementwise, *_linalg, *_external, *_reductions, *_complex, *_decompositions, *_matrix_equations, "jax_ops"]

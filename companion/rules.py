@@ -30,9 +30,13 @@ from companion.ops.reductions.rules import *  # noqa: F403
 from companion.ops.reductions.rules import __all__ as _reductions
 from companion.ops.complex.rules import *  # noqa: F403
 from companion.ops.complex.rules import __all__ as _complex
+from companion.ops.decompositions.rules import *  # noqa: F403
+from companion.ops.decompositions.rules import __all__ as _decompositions
+from companion.ops.matrix_equations.rules import *  # noqa: F403
+from companion.ops.matrix_equations.rules import __all__ as _matrix_equations
 from companion import xp as _xp
 from companion.xp import ArrayOps, sum_to_shape
 
 numpy_ops = _xp.numpy_ops  #: The array namespace (:class:`companion.xp.ArrayOps`) for NumPy float arrays.
 
-__all__ = [*_elementwise, *_linalg, *_external, *_reductions, *_complex, "ArrayOps", "numpy_ops", "sum_to_shape"]
+__all__ = [*_elementwise, *_linalg, *_external, *_reductions, *_complex, *_decompositions, *_matrix_equations, "ArrayOps", "numpy_ops", "sum_to_shape"]

@@ -34,9 +34,13 @@ from companion.ops.reductions.torch import *  # noqa: E402,F403
 from companion.ops.reductions.torch import __all__ as _reductions  # noqa: E402
 from companion.ops.complex.torch import *  # noqa: E402,F403
 from companion.ops.complex.torch import __all__ as _complex  # noqa: E402
+from companion.ops.decompositions.torch import *  # noqa: E402,F403
+from companion.ops.decompositions.torch import __all__ as _decompositions  # noqa: E402
+from companion.ops.matrix_equations.torch import *  # noqa: E402,F403
+from companion.ops.matrix_equations.torch import __all__ as _matrix_equations  # noqa: E402
 from companion.xp import torch as _xp_torch  # noqa: E402
 from companion.xp.torch import FactoredSolve, LUFactors, SingularMatrixError  # noqa: E402,F401
 
 torch_ops = _xp_torch.torch_ops  #: The array namespace (:class:`companion.xp.ArrayOps`) for PyTorch tensors.
 
-__all__ = [*_elementwise, *_linalg, *_external, *_reductions, *_complex, "FactoredSolve", "LUFactors", "SingularMatrixError", "torch_ops"]
+__all__ = [*_elementwise, *_linalg, *_external, *_reductions, *_complex, *_decompositions, *_matrix_equations, "FactoredSolve", "LUFactors", "SingularMatrixError", "torch_ops"]

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FAMILIES", "Op", "BadInput"]
 
-FAMILIES = ("elementwise", "linalg", "external", "reductions", "complex")
+FAMILIES = ("elementwise", "linalg", "external", "reductions", "complex", "decompositions", "matrix_equations")
 """The families, in the book's order."""
 
 Args = tuple[np.ndarray, ...]

@@ -1,0 +1,1 @@
+"""Matrix decompositions: ``cholesky`` and the symmetric eigendecomposition ``eigh``."""

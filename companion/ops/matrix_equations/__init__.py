@@ -1,0 +1,1 @@
+"""Matrix equations: the continuous Lyapunov equation ``lyapunov``."""
