@@ -14,7 +14,9 @@ of length 2 (real and imaginary parts) and a complex output comes back the same
 way (:class:`Case`). Its derivatives pass through the op's complex rule, so a
 rule with a wrong conjugate gives a wrong real Jacobian; ``gradcheck``,
 ``gradgradcheck`` and ``check_grads`` also run on the complex arguments
-themselves, with the frameworks' own complex conventions.
+themselves, with the frameworks' own complex conventions. An op with several
+outputs (a tuple) is seen as one output, their flattened concatenation, so
+every cotangent of its rule is exercised at once.
 
 The frameworks are imported inside the checks, so importing this module
 imports neither.
@@ -88,14 +90,17 @@ class Case:
     ``native`` are the example's arguments; ``args`` the same with every complex
     argument replaced by a real array with a trailing axis ``[real, imag]``.
     :meth:`real` turns a function of the native arguments into the function of
-    ``args`` (complex outputs split the same way); for an op without complex
-    arguments or outputs it changes nothing.
+    ``args`` (complex outputs split the same way; a tuple of outputs flattened
+    and concatenated); for an op with one real output and real arguments it
+    changes nothing.
 
     >>> c = Case("c", (np.ones(2), np.array([1 + 2j])))
     >>> c.complex, c.args[1].tolist()
     (True, [[1.0, 2.0]])
     >>> c.real(lambda x, z: x.sum() * z, "numpy")(*c.args).tolist()
     [[2.0, 4.0]]
+    >>> c.real(lambda x, z: (x, z), "numpy")(*c.args).tolist()
+    [1.0, 1.0, 1.0, 2.0]
     """
 
     name: str
@@ -120,6 +125,8 @@ class Case:
 
 def _numpy_view() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
     def split(o: Any) -> Any:
+        if isinstance(o, (tuple, list)):
+            return np.concatenate([split(a).reshape(-1) for a in o])
         return np.stack([o.real, o.imag], -1) if np.iscomplexobj(o) else o
 
     return (lambda a: a[..., 0] + 1j * a[..., 1]), split
@@ -129,6 +136,8 @@ def _torch_view() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
     import torch
 
     def split(o: Any) -> Any:
+        if isinstance(o, (tuple, list)):
+            return torch.cat([split(a).reshape(-1) for a in o])
         return torch.stack([o.real, o.imag], -1) if o.is_complex() else o
 
     return (lambda a: torch.complex(a[..., 0], a[..., 1])), split
@@ -139,6 +148,8 @@ def _jax_view() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
     import jax.numpy as jnp
 
     def split(o: Any) -> Any:
+        if isinstance(o, (tuple, list)):
+            return jnp.concatenate([split(a).reshape(-1) for a in o])
         return jnp.stack([jnp.real(o), jnp.imag(o)], -1) if jnp.iscomplexobj(o) else o
 
     return (lambda a: jax.lax.complex(a[..., 0], a[..., 1])), split

@@ -111,12 +111,19 @@ def test_batteries_see_a_missing_conjugate(name: str) -> None:
 def test_values_match_numpy_reference(op: Op) -> None:
     for i, case in enumerate(op.cases):
         args = op.example(case, seed=i)
-        want = op.reference(np, *args)
-        got_torch = op.torch()(*(torch.from_numpy(a) for a in args)).numpy()
+        want = _flat(op.reference(np, *args))
+        got_torch = _flat(op.torch()(*(torch.from_numpy(a) for a in args)))
         with jax.enable_x64(True):
-            got_jax = [np.asarray(op.jax(vjp=v)(*args)) for v in (False, True)]
+            got_jax = [_flat(op.jax(vjp=v)(*args)) for v in (False, True)]
         for got in (got_torch, *got_jax):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def _flat(out: object) -> np.ndarray:
+    """An output (an array or tensor, or a tuple of them) as one NumPy array."""
+    if isinstance(out, (tuple, list)):
+        return np.concatenate([_flat(o).reshape(-1) for o in out])
+    return out.detach().numpy() if isinstance(out, torch.Tensor) else np.asarray(out)
 
 
 # --------------------------------------------------------------------------
