@@ -1,7 +1,7 @@
 """Registry entries of the elementwise ops, with their SymPy derivations.
 
 >>> [op.name for op in OPS]
-['sin_mul', 'sin']
+['sin_mul', 'sin', 'softplus']
 >>> derive_sin_mul().confirmed
 True
 """
@@ -16,7 +16,7 @@ from companion.ops import BadInput, Op
 from companion.ops.elementwise import rules
 from companion.xp.sympy import sympy_ops
 
-__all__ = ["OPS", "derive_sin_mul", "derive_sin"]
+__all__ = ["OPS", "derive_sin_mul", "derive_sin", "derive_softplus"]
 
 
 def derive_sin_mul() -> Derivation:
@@ -88,6 +88,48 @@ def derive_sin() -> Derivation:
     )
 
 
+def derive_softplus() -> Derivation:
+    """``softplus x = log(1 + eˣ)`` for ``x`` of shape (2,), with ``x0 > 0`` and ``x1 < 0``.
+
+    The stable form ``max(x, 0) + log(1 + exp(min(x, −x)))`` has kinks at 0,
+    so SymPy confirms it on each side (one symbol of each sign, for which
+    ``max`` and ``min`` resolve) and at ``x = 0`` by substitution. Beyond the
+    four identities of :func:`companion.derivation.confirm_rules`: the
+    derivative formula is the sigmoid ``1 / (1 + e^{−x})``, and its own
+    derivative (what autograd differentiates for second derivatives) is
+    ``σ(x) σ(−x)``, the second derivative of ``log(1 + eˣ)``.
+
+    >>> d = derive_softplus()
+    >>> d.confirmed, len(d.checks)
+    (True, 7)
+    """
+    x = np.array([sympy.Symbol("x0", positive=True), sympy.Symbol("x1", negative=True)], dtype=object)
+    truth = np.array([sympy.log(1 + sympy.exp(e)) for e in x], dtype=object)
+    first = confirm_rules(
+        "softplus",
+        {"x": x},
+        truth,
+        rules.softplus(x, sympy_ops),
+        lambda t: rules.softplus_tangent(x, t["x"], sympy_ops),
+        lambda w: {"x": rules.softplus_cotangents(x, w, sympy_ops)[0]},
+    )
+    sigma = rules.softplus_derivative(x, sympy_ops)
+    sigma_of_minus_x = rules.softplus_derivative(-x, sympy_ops)
+    zero = np.array([sympy.Integer(0)], dtype=object)
+    checks = dict(first.checks)
+    checks["σ(x) = 1 / (1 + exp(−x))"] = same(sigma, [1 / (1 + sympy.exp(-e)) for e in x])
+    checks["dσ/dx = σ(x) σ(−x) = d² log(1 + eˣ) / dx²"] = same(
+        [sympy.diff(s, e) for s, e in zip(sigma, x)], sigma * sigma_of_minus_x
+    ) and same(sigma * sigma_of_minus_x, [sympy.diff(t, e, 2) for t, e in zip(truth, x)])
+    checks["x = 0: softplus = log 2, σ = 1/2"] = same(
+        rules.softplus(zero, sympy_ops), [sympy.log(2)]
+    ) and same(rules.softplus_derivative(zero, sympy_ops), [sympy.Rational(1, 2)])
+    return Derivation(
+        "softplus", first.inputs, truth, first.jacobians, first.tangents, first.cotangent, first.jvp,
+        first.vjp, checks,
+    )
+
+
 _ints = np.arange(6).reshape(2, 3)
 
 OPS: tuple[Op, ...] = (
@@ -128,6 +170,26 @@ OPS: tuple[Op, ...] = (
             BadInput("integer x", (_ints,), TypeError, r"sin: x must have a real floating dtype .*; got dtype int64"),
             BadInput("boolean x", (np.ones(2, bool),), TypeError,
                      r"sin: x must have a real floating dtype .*; got dtype bool"),
+        ),
+    ),
+    Op(
+        name="softplus",
+        family="elementwise",
+        arg_names=("x",),
+        formula="log(1 + eˣ), stably; derivative σ(x) = exp(−softplus(−x))",
+        reference=lambda xp, x: xp.logaddexp(xp.zeros_like(x), x),
+        cases={
+            "vector": lambda rng: (3 * rng.standard_normal(6),),
+            "matrix": lambda rng: (3 * rng.standard_normal((3, 2)),),
+            "kink and tails": lambda rng: (np.array([-30.0, -1.5, 0.0, 1.5, 30.0]),),
+        },
+        derive=derive_softplus,
+        validate=rules.check_softplus,
+        bad_inputs=(
+            BadInput("integer x", (_ints,), TypeError,
+                     r"softplus: x must have a real floating dtype .*; got dtype int64"),
+            BadInput("boolean x", (np.ones(2, bool),), TypeError,
+                     r"softplus: x must have a real floating dtype .*; got dtype bool"),
         ),
     ),
 )

@@ -1,8 +1,8 @@
 """JAX adapters of the elementwise rules: ``jax.custom_jvp`` and ``jax.custom_vjp`` versions.
 
-``sin_mul``, ``sin`` are :func:`jax.custom_jvp` functions: one JVP rule gives forward mode,
+``sin_mul``, ``sin``, ``softplus`` are :func:`jax.custom_jvp` functions: one JVP rule gives forward mode,
 reverse mode (JAX linearises the rule and transposes it), ``jit``, ``vmap``
-and higher orders. ``sin_mul_vjp``, ``sin_vjp`` are the :func:`jax.custom_vjp` versions:
+and higher orders. ``sin_mul_vjp``, ``sin_vjp``, ``softplus_vjp`` are the :func:`jax.custom_vjp` versions:
 **reverse mode only** (``jax.jvp`` raises a ``TypeError`` on them), but
 ``jit``, ``vmap`` and reverse-over-reverse work. The formulas come from
 ``companion.ops.elementwise.rules``; this module is wiring. The public functions
@@ -44,6 +44,13 @@ __all__ = [
     "sin_bwd",
     "sin_backward_fwd",
     "sin_backward_bwd",
+    "softplus",
+    "softplus_vjp",
+    "softplus_custom_jvp",
+    "softplus_jvp_rule",
+    "softplus_custom_vjp",
+    "softplus_fwd",
+    "softplus_bwd",
 ]
 
 Array = jax.Array
@@ -282,3 +289,83 @@ def sin_vjp(x: Any) -> Array:
     x = jnp.asarray(x)
     rules.check_sin(x, _ARRAY)
     return sin_custom_vjp(x)
+
+
+# --------------------------------------------------------------------------
+# softplus, stable for any x; its derivative σ(x) is stable too
+# --------------------------------------------------------------------------
+
+
+@jax.custom_jvp
+def softplus_custom_jvp(x: Array) -> Array:
+    """``log(1 + eˣ)``, computed stably, with the JVP rule :func:`softplus_jvp_rule`."""
+    return rules.softplus(x, jax_ops)
+
+
+@softplus_custom_jvp.defjvp
+def softplus_jvp_rule(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
+    """JVP: ``ẏ = σ(x) ⊙ ẋ`` with ``σ(x) = exp(−softplus(−x))``, which never overflows.
+
+    Second derivatives come from JAX differentiating this rule, hence that
+    formula: every function in it has a finite derivative.
+
+    >>> y, y_dot = softplus_jvp_rule((jnp.asarray([-1e4, 1e4]),), (jnp.asarray([2.0, 2.0]),))
+    >>> y.tolist(), y_dot.tolist()
+    ([0.0, 10000.0], [0.0, 2.0])
+    """
+    (x,), (x_dot,) = primals, tangents
+    return rules.softplus(x, jax_ops), rules.softplus_tangent(x, x_dot, jax_ops)
+
+
+def softplus(x: Any) -> Array:
+    """``log(1 + eˣ)``, elementwise, finite with finite derivatives for every finite ``x``;
+    ``jax.custom_jvp`` rule ``ẏ = σ(x) ⊙ ẋ`` (reverse mode by transposing it: ``x̄ = σ(x) ⊙ ȳ``).
+
+    >>> import jax, jax.numpy as jnp
+    >>> x = jnp.asarray([-1e4, 0.0, 1e4])
+    >>> [round(v, 6) for v in softplus(x).tolist()], jax.grad(lambda x: softplus(x).sum())(x).tolist()
+    ([0.0, 0.693147, 10000.0], [0.0, 0.5, 1.0])
+    """
+    x = jnp.asarray(x)
+    rules.check_softplus(x, _ARRAY)
+    return softplus_custom_jvp(x)
+
+
+@jax.custom_vjp
+def softplus_custom_vjp(x: Array) -> Array:
+    """``log(1 + eˣ)`` with the VJP rule :func:`softplus_fwd`/:func:`softplus_bwd`."""
+    return rules.softplus(x, jax_ops)
+
+
+def softplus_fwd(x: Array) -> tuple[Array, Array]:
+    """Forward pass: ``softplus x`` and the residual ``x``.
+
+    >>> y, x = softplus_fwd(jnp.asarray(0.0))
+    >>> round(float(y), 6), x.tolist()
+    (0.693147, 0.0)
+    """
+    return rules.softplus(x, jax_ops), x
+
+
+def softplus_bwd(x: Array, y_bar: Array) -> tuple[Array]:
+    """VJP: ``x̄ = σ(x) ⊙ ȳ``; reverse-over-reverse differentiates this formula.
+
+    >>> softplus_bwd(jnp.asarray([-1e4, 1e4]), jnp.asarray([2.0, 2.0]))[0].tolist()
+    [0.0, 2.0]
+    """
+    return rules.softplus_cotangents(x, y_bar, jax_ops)  # type: ignore[return-value]
+
+
+softplus_custom_vjp.defvjp(softplus_fwd, softplus_bwd)
+
+
+def softplus_vjp(x: Any) -> Array:
+    """``log(1 + eˣ)`` with a ``jax.custom_vjp`` rule: **reverse mode only**. VJP ``x̄ = σ(x) ⊙ ȳ``.
+
+    >>> import jax, jax.numpy as jnp
+    >>> jax.grad(lambda x: softplus_vjp(x).sum())(jnp.asarray([-1e4, 0.0, 1e4])).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    x = jnp.asarray(x)
+    rules.check_softplus(x, _ARRAY)
+    return softplus_custom_vjp(x)

@@ -1,4 +1,4 @@
-"""Elementwise rules, written once: ``sin_mul(x, y) = y ⊙ sin x`` and ``sin x``.
+"""Elementwise rules, written once: ``sin_mul(x, y) = y ⊙ sin x``, ``sin x`` and ``softplus x``.
 
 Names follow the book: primal inputs ``x, y``; tangents ``x_dot``;
 cotangents ``x_bar``; the output cotangent of ``sin_mul`` is ``out_bar``.
@@ -37,6 +37,11 @@ __all__ = [
     "sin_backward_tangent",
     "sin_backward_cotangents",
     "check_sin",
+    "softplus",
+    "softplus_derivative",
+    "softplus_tangent",
+    "softplus_cotangents",
+    "check_softplus",
 ]
 
 Array = Any
@@ -180,3 +185,64 @@ def sin_backward_tangent(x: Array, g: Array, x_dot: Array, g_dot: Array, xp: Arr
 def check_sin(x: Any, array_type: str = "an array") -> None:
     """``x``: a floating array of any shape."""
     _validate.check_arrays("sin", array_type, x=x)
+
+
+# --------------------------------------------------------------------------
+# softplus(x) = log(1 + eˣ), computed without overflow; its derivative is σ(x)
+# --------------------------------------------------------------------------
+
+
+def softplus(x: Array, xp: ArrayOps) -> Array:
+    """Primal: ``softplus(x) = log(1 + eˣ)``, computed as ``max(x, 0) + log1p(exp(min(x, −x)))``.
+
+    ``min(x, −x) = −|x| ≤ 0``, so ``exp`` never overflows, and ``log1p`` keeps
+    the small term ``log(1 + e^{−|x|})`` accurate where ``1 + e^{−|x|}`` rounds
+    to 1. (``−|x|`` is written ``min(x, −x)`` because its derivative at 0 is
+    then 0 in PyTorch and in JAX alike, which the second derivative needs.)
+
+    >>> softplus(np.array([-1e4, 0.0, 1e4]), numpy_ops).tolist()
+    [0.0, 0.6931471805599453, 10000.0]
+    """
+    return xp.maximum(x, xp.zeros_like(x)) + xp.log1p(xp.exp(xp.minimum(x, -x)))
+
+
+def softplus_derivative(x: Array, xp: ArrayOps) -> Array:
+    """The diagonal of softplus's Jacobian, the logistic sigmoid ``σ(x) = 1 / (1 + e^{−x})``.
+
+    Computed as ``σ(x) = exp(−softplus(−x))``: ``softplus(−x) ≥ 0``, so the
+    ``exp`` lies in (0, 1] and never overflows, and every function in it has
+    a finite derivative, so derivatives of this formula (second derivatives
+    of softplus, ``σ'(x) = σ(x) σ(−x)``) are finite too.
+
+    >>> softplus_derivative(np.array([-1e4, 0.0, 1e4]), numpy_ops).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    return xp.exp(-softplus(-x, xp))
+
+
+def softplus_tangent(x: Array, x_dot: Array, xp: ArrayOps) -> Array:
+    """JVP: ``ẏ = σ(x) ⊙ ẋ``.
+
+    >>> softplus_tangent(np.array([0.0, 1e4]), np.array([2.0, 2.0]), numpy_ops).tolist()
+    [1.0, 2.0]
+    """
+    return softplus_derivative(x, xp) * x_dot
+
+
+def softplus_cotangents(
+    x: Array, y_bar: Array, xp: ArrayOps, needs: Needs = (True,)
+) -> tuple[Array | None]:
+    """VJP: ``x̄ = σ(x) ⊙ ȳ`` (a diagonal Jacobian: the same product as the JVP).
+
+    >>> softplus_cotangents(np.array([0.0, -1e4]), np.array([2.0, 2.0]), numpy_ops)[0].tolist()
+    [1.0, 0.0]
+    >>> softplus_cotangents(np.zeros(2), np.ones(2), numpy_ops, needs=(False,))
+    (None,)
+    """
+    x_bar = softplus_derivative(x, xp) * y_bar if needs[0] else None
+    return (x_bar,)
+
+
+def check_softplus(x: Any, array_type: str = "an array") -> None:
+    """``x``: a floating array of any shape."""
+    _validate.check_arrays("softplus", array_type, x=x)

@@ -1,4 +1,4 @@
-"""PyTorch adapters of the elementwise rules: ``SinMul``, ``Sin`` and ``SinBackward``.
+"""PyTorch adapters of the elementwise rules: ``SinMul``, ``Sin``, ``SinBackward`` and ``Softplus``.
 
 Each op is a ``torch.autograd.Function`` in the modern style (``forward``
 without ``ctx``, a separate ``setup_context``) with ``backward`` (reverse
@@ -20,7 +20,7 @@ from torch import Tensor  # noqa: E402
 from companion.ops.elementwise import rules  # noqa: E402
 from companion.xp.torch import torch_ops, zeros_if_none  # noqa: E402
 
-__all__ = ["sin_mul", "sin", "SinMul", "Sin", "SinBackward"]
+__all__ = ["sin_mul", "sin", "softplus", "SinMul", "Sin", "SinBackward", "Softplus"]
 
 _TENSOR = "a torch.Tensor"
 
@@ -163,3 +163,62 @@ def sin(x: Tensor) -> Tensor:
     """
     rules.check_sin(x, _TENSOR)
     return Sin.apply(x)
+
+
+# --------------------------------------------------------------------------
+# softplus, stable for any x; its derivative σ(x) is stable too
+# --------------------------------------------------------------------------
+
+
+class Softplus(torch.autograd.Function):
+    """``y = log(1 + eˣ)``, computed stably. JVP: ``σ(x) ⊙ ẋ``; VJP: ``x̄ = σ(x) ⊙ ȳ``.
+
+    ``σ(x) = exp(−softplus(−x))`` is computed from ``x`` in ``backward`` and
+    ``jvp``, so with ``create_graph=True`` autograd differentiates that
+    overflow-free formula for the second derivative.
+
+    >>> x = torch.tensor([-1e4, 0.0, 1e4], requires_grad=True)
+    >>> Softplus.apply(x).sum().backward()
+    >>> x.grad
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x: Tensor) -> Tensor:
+        return rules.softplus(x, torch_ops)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Tensor], output: Tensor) -> None:
+        (x,) = inputs
+        ctx.save_for_backward(x)
+        ctx.save_for_forward(x)
+
+    @staticmethod
+    def backward(ctx: Any, y_bar: Tensor) -> Tensor | None:
+        (x,) = ctx.saved_tensors
+        (x_bar,) = rules.softplus_cotangents(x, y_bar, torch_ops, needs=ctx.needs_input_grad)
+        return x_bar
+
+    @staticmethod
+    def jvp(ctx: Any, x_dot: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return rules.softplus_tangent(x, x_dot, torch_ops)
+
+
+def softplus(x: Tensor) -> Tensor:
+    """``log(1 + eˣ)``, elementwise, finite with finite derivatives for every finite ``x``;
+    a custom rule (:class:`Softplus`) whose derivative is the sigmoid ``σ(x)``.
+
+    >>> import torch
+    >>> x = torch.tensor([-1e4, 0.0, 1e4], dtype=torch.float64, requires_grad=True)
+    >>> y = softplus(x)
+    >>> (x_bar,) = torch.autograd.grad(y.sum(), x)
+    >>> y.tolist()
+    [0.0, 0.6931471805599453, 10000.0]
+    >>> x_bar.tolist()
+    [0.0, 0.5, 1.0]
+    """
+    rules.check_softplus(x, _TENSOR)
+    return Softplus.apply(x)
