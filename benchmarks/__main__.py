@@ -1,14 +1,15 @@
 """``python -m benchmarks``: forward+backward time of each custom op against the built-in, as ratios.
 
-For the ops ``sin_mul``, ``matvec``, ``solve`` and ``sin`` at a few sizes up to n = 2048, in float64
-(the cases are listed in ``_cases``; a new op is timed once it is added there):
+For every op of the registry at the sizes its entry lists (``Op.benchmark_cases``),
+in float64 (complex128 for complex arguments):
 
 * PyTorch: ``companion.torch.<op>`` against the built-in (``y * torch.sin(x)``,
   ``A @ x``, ``torch.linalg.solve``, ``torch.sin``): forward, then
-  ``torch.autograd.grad`` with respect to every input for a random cotangent.
+  ``torch.autograd.grad`` with respect to every input for a random cotangent
+  (one per output for an op with several outputs).
 * JAX: ``companion.jax.<op>`` (custom_jvp) and ``<op>_vjp`` (custom_vjp)
   against the ``jax.numpy`` built-in: ``jax.jit(jax.value_and_grad(...))`` of
-  ``⟨w, f(args)⟩`` for a random ``w`` passed as an argument.
+  ``Re⟨w, f(args)⟩`` for a random ``w`` passed as an argument.
 
 Samples of the custom op and of the built-in alternate (so load from other
 processes hits both alike); each time is a median, each ratio the median of
@@ -30,7 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from companion.registry import OPS_BY_NAME
+from companion.registry import OPS, OPS_BY_NAME
 
 SOLVE_BUDGET = 1.10
 
@@ -45,6 +46,15 @@ class Case:
 
 
 def _cases(quick: bool) -> list[Case]:
+    """The registry's benchmark cases (the first size of each op with ``quick``), then the older hand-written ones."""
+    cases = []
+    for op in OPS:
+        for size, make in list(op.benchmark_cases.items())[: 1 if quick else None]:
+            cases.append(Case(op.name, size, make))
+    return cases + _hand_written(quick)
+
+
+def _hand_written(quick: bool) -> list[Case]:
     elementwise = [256] if quick else [256, 2048]
     dense = [256] if quick else [256, 1024, 2048]
 
@@ -96,8 +106,9 @@ def _torch_pair(case: Case, args: tuple[np.ndarray, ...]) -> list[Callable[[], A
     import torch
 
     op = OPS_BY_NAME[case.op]
-    inputs = tuple(torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in args)
-    out_bar = torch.randn_like(op.reference(torch, *(a.detach() for a in inputs)))
+    inputs = tuple(torch.tensor(a, requires_grad=True) for a in args)  # float64 or complex128, as made
+    out = op.reference(torch, *(a.detach() for a in inputs))
+    out_bar = tuple(map(torch.randn_like, out)) if isinstance(out, tuple) else torch.randn_like(out)
 
     def forward_backward(f: Callable[..., Any]) -> Callable[[], Any]:
         return lambda: torch.autograd.grad(f(*inputs), inputs, grad_outputs=out_bar)
@@ -113,10 +124,15 @@ def _jax_fns(case: Case, args: tuple[np.ndarray, ...]) -> list[Callable[[], Any]
     inputs = tuple(jnp.asarray(a) for a in args)
     argnums = tuple(range(len(inputs)))
     # A random cotangent passed as an argument, so XLA cannot fold a constant one into the backward.
-    out_bar = jnp.asarray(np.random.default_rng(1).standard_normal(op.reference(np, *args).shape))
+    rng = np.random.default_rng(1)
+    out_bar = jax.tree.map(lambda o: jnp.asarray(rng.standard_normal(np.shape(o))), op.reference(np, *args))
+
+    def pairing(w: Any, out: Any) -> Any:
+        """Re⟨w, out⟩, summed over the outputs."""
+        return sum(jnp.real(jnp.vdot(a, b)) for a, b in zip(jax.tree.leaves(w), jax.tree.leaves(out)))
 
     def forward_backward(f: Callable[..., Any]) -> Callable[[], Any]:
-        step = jax.jit(jax.value_and_grad(lambda *a: jnp.vdot(a[-1], f(*a[:-1])), argnums))
+        step = jax.jit(jax.value_and_grad(lambda *a: pairing(a[-1], f(*a[:-1])), argnums))
         return lambda: jax.block_until_ready(step(*inputs, out_bar))
 
     return [
@@ -139,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), jax {jax.__version__}, float64; "
           f"median of {args.repeats} interleaved samples; ratio = median of custom / built-in per round")
-    header = (f"{'op':<8} {'size':<13} {'torch built-in':>15} {'torch custom':>13} {'ratio':>6}   "
+    header = (f"{'op':<10} {'size':<13} {'torch built-in':>15} {'torch custom':>13} {'ratio':>6}   "
               f"{'jax built-in':>13} {'custom_jvp':>11} {'ratio':>6} {'custom_vjp':>11} {'ratio':>6}")
     print(header)
     print("-" * len(header), flush=True)
@@ -155,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                 statistics.median, (t_custom, t_builtin, j_jvp, j_vjp, j_builtin)
             )
             ms = lambda s: f"{s * 1e3:10.3f} ms"  # noqa: E731
-            print(f"{case.op:<8} {case.size:<13} {ms(t_builtin):>15} {ms(t_custom):>13} {r_t:6.2f}   "
+            print(f"{case.op:<10} {case.size:<13} {ms(t_builtin):>15} {ms(t_custom):>13} {r_t:6.2f}   "
                   f"{ms(j_builtin):>13} {ms(j_jvp):>11} {r_jvp:6.2f} {ms(j_vjp):>11} {r_vjp:6.2f}", flush=True)
             if case.op == "solve" and not case.size.startswith("n=256"):
                 worst["torch"] = max(worst["torch"], r_t)

@@ -61,6 +61,9 @@ class Op:
     validate: Callable[..., None]
     """``validate(*args, array_type)``: the input checks the public functions run."""
     bad_inputs: tuple[BadInput, ...] = field(default=())
+    benchmark_cases: dict[str, Callable[[np.random.Generator], Args]] = field(default_factory=dict)
+    """Larger float64 arguments that ``python -m benchmarks`` times, by a size label
+    (``"n=1024"``); ``--quick`` takes the first only."""
     not_applicable: dict[str, str] = field(default_factory=dict)
     """Batteries (``companion.verify.CHECKS`` names) that cannot apply to this op, each with
     the reason. ``verify`` reports them as ``n/a: <reason>``, never as passed; an op
