@@ -19,6 +19,10 @@ the libraries disagree. The few that do are spelled out in :class:`ArrayOps`:
 * ``xp.lu_solve(lu_factors, rhs, trans)``: solve ``A z = rhs`` (``trans=False``)
   or ``Aᵀ z = rhs`` (``trans=True``) with those factors, ``rhs`` of shape
   ``(n,)`` or ``(n, k)``.
+* ``xp.lu_logabsdet(lu_factors)``: ``log |det A|`` from those factors
+  (``Σ log |U_ii|``);
+* ``xp.eye_like(A)``: the identity matrix of ``A``'s size and dtype (and, in
+  PyTorch, device).
 
 >>> import numpy as np
 >>> numpy_ops.sin(np.zeros(2))
@@ -49,6 +53,10 @@ class ArrayOps(Protocol):
 
     def lu_solve(self, lu_factors: Any, rhs: Array, trans: bool = False) -> Array: ...
 
+    def lu_logabsdet(self, lu_factors: Any) -> Array: ...
+
+    def eye_like(self, A: Array) -> Array: ...
+
     def __getattr__(self, name: str) -> Any: ...
 
 
@@ -76,6 +84,11 @@ class Namespace:
     @staticmethod
     def sum_to_shape(a: Array, shape: tuple[int, ...]) -> Array:
         return sum_to_shape(a, shape)
+
+    @staticmethod
+    def eye_like(A: Array) -> Array:
+        """The ``n × n`` identity for an ``A`` whose last axis has length ``n``, in ``A``'s dtype."""
+        return np.eye(A.shape[-1], dtype=A.dtype)
 
 
 def sum_to_shape(a: Any, shape: tuple[int, ...]) -> Any:
@@ -125,6 +138,10 @@ class NumpyOps(Namespace):
     def lu_solve(lu_factors: Any, rhs: Array, trans: bool = False) -> Array:
         A = lu_factors.T if trans else lu_factors
         return np.linalg.solve(A, rhs)
+
+    @staticmethod
+    def lu_logabsdet(lu_factors: Any) -> Array:
+        return np.linalg.slogdet(lu_factors)[1]  # no LU kept: LAPACK factorises A again
 
 
 numpy_ops: ArrayOps = NumpyOps()

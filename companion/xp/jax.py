@@ -37,6 +37,15 @@ class JaxOps(Namespace):
     def lu_solve(lu_factors: tuple[Array, Array], rhs: Array, trans: bool = False) -> Array:
         return jsl.lu_solve(lu_factors, rhs, trans=1 if trans else 0)
 
+    @staticmethod
+    def lu_logabsdet(lu_factors: tuple[Array, Array]) -> Array:
+        lu, _ = lu_factors
+        return jnp.log(jnp.abs(jnp.diagonal(lu, axis1=-2, axis2=-1))).sum(-1)  # Σ log |U_ii|
+
+    @staticmethod
+    def eye_like(A: Array) -> Array:
+        return jnp.eye(A.shape[-1], dtype=A.dtype)
+
 
 jax_ops = JaxOps()
 """The :class:`companion.xp.ArrayOps` namespace for JAX."""

@@ -119,6 +119,18 @@ class SympyOps(Namespace):
         return sympy.Matrix(A)
 
     @staticmethod
+    def lu_logabsdet(lu_factors: sympy.Matrix) -> sympy.Expr:
+        """``log |det A|`` as ``½ log(det² A)``: equal for a real ``A``, and SymPy differentiates
+        it to ``(det A)' / det A``, whereas ``log(Abs(det A))`` gives ``sign(det A)/Abs(det A)``
+        factors that it cannot simplify.
+
+        >>> a = sympy.Symbol("a", real=True)
+        >>> sympy_ops.lu_logabsdet(sympy.Matrix([[a]]))
+        log(a**2)/2
+        """
+        return sympy.log(lu_factors.det() ** 2) / 2
+
+    @staticmethod
     def lu_solve(lu_factors: sympy.Matrix, rhs: SymArray, trans: bool = False) -> SymArray:
         M = lu_factors.T if trans else lu_factors
         z = M.LUsolve(sympy.Matrix(rhs.reshape(rhs.shape[0], -1)))

@@ -101,6 +101,15 @@ class TorchOps(Namespace):
         factors = lu_factors.T if trans else lu_factors
         return FactoredSolve.apply(factors.A, rhs, factors.lu, factors.piv, factors.transposed)
 
+    @staticmethod
+    def lu_logabsdet(lu_factors: LUFactors) -> Tensor:
+        """``Σ log |U_ii|`` from the factors (the same for those of ``A`` and of ``Aᵀ``)."""
+        return lu_factors.lu.diagonal(dim1=-2, dim2=-1).abs().log().sum(-1)
+
+    @staticmethod
+    def eye_like(A: Tensor) -> Tensor:
+        return torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
+
 
 torch_ops = TorchOps()
 """The :class:`companion.xp.ArrayOps` namespace for PyTorch."""
