@@ -42,6 +42,7 @@ extensions = [
     "notebook_downloads",  # every executed page offers its .ipynb
     "api_reference",  # {companion-api}: the API appendix, one section per module
     "docstring_math",  # API appendix: Unicode formulas of the docstrings typeset as math
+    "rule_table",  # {rule-table}: every op's value, JVP and VJP from the registry and docstrings
     "citation",  # {book-citation}: BibTeX and citation text from CITATION.cff
     "cell_outputs",  # outputs: no build-machine paths; no ANSI codes in the PDF
     "print_layout",  # PDF: solutions (dropdowns in HTML) printed as titled boxes

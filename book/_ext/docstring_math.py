@@ -49,6 +49,7 @@ TOKEN = re.compile(
     re.DOTALL,
 )
 LITERAL = re.compile(r"``(?P<body>[^`]+?)``")
+_SUBSCRIPTED = re.compile(r"[A-Za-z]_[A-Za-z0-9]+")  # J_n: a letter with a subscript
 
 
 class UnknownSymbol(ValueError):
@@ -122,7 +123,8 @@ def is_formula(literal: str) -> bool:
         return True
     words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", literal)
     return (" " in literal and not re.search(r"[,@*.\[\]'\"]", literal) and bool(words)
-            and all(len(w) == 1 or w in FUNCTIONS or w in VARIABLES for w in words))
+            and all(len(w) == 1 or w in FUNCTIONS or w in VARIABLES or _SUBSCRIPTED.fullmatch(w)
+                    for w in words))
 
 
 def typeset_literals(text: str) -> str:

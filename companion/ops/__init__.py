@@ -61,6 +61,13 @@ class Op:
     validate: Callable[..., None]
     """``validate(*args, array_type)``: the input checks the public functions run."""
     bad_inputs: tuple[BadInput, ...] = field(default=())
+    chapter: str = ""
+    """The label of the book's chapter that derives the op's rules (``"ch-first-rule"``)."""
+    rule_functions: dict[str, str] = field(default_factory=dict)
+    """For the book's table of rules: the functions of ``companion.ops.<family>.rules``
+    whose docstrings state the value, the JVP and the VJP (keys ``"value"``, ``"jvp"``,
+    ``"vjp"``), where they are not ``<name>``, ``<name>_tangent`` and
+    ``<name>_cotangents`` (or ``<name>_cotangent``)."""
     benchmark_cases: dict[str, Callable[[np.random.Generator], Args]] = field(default_factory=dict)
     """Larger float64 arguments that ``python -m benchmarks`` times, by a size label
     (``"n=1024"``); ``--quick`` takes the first only."""

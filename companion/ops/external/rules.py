@@ -41,7 +41,7 @@ Array = Any
 
 
 def bessel_jn_numpy(x: np.ndarray, n: int) -> np.ndarray:
-    """The external code: ``J_n(x)`` by ``scipy.special.jv``, NumPy in, NumPy out, in ``x``'s dtype.
+    """The external code: ``y = J_n(x)`` by ``scipy.special.jv``, NumPy in, NumPy out, in ``x``'s dtype.
 
     >>> bessel_jn_numpy(np.array([2.0], dtype=np.float32), 1).dtype
     dtype('float32')
