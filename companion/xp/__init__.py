@@ -23,6 +23,9 @@ the libraries disagree. The few that do are spelled out in :class:`ArrayOps`:
   (``Σ log |U_ii|``);
 * ``xp.eye_like(A)``: the identity matrix of ``A``'s size and dtype (and, in
   PyTorch, device).
+* ``xp.solve_triangular(T, rhs, lower, trans)``: solve ``T z = rhs`` (or
+  ``Tᵀ z = rhs`` with ``trans=True``) for a lower (``lower=True``) or upper
+  triangular ``T``, ``rhs`` of shape ``(n,)`` or ``(n, k)``.
 
 >>> import numpy as np
 >>> numpy_ops.sin(np.zeros(2))
@@ -56,6 +59,8 @@ class ArrayOps(Protocol):
     def lu_logabsdet(self, lu_factors: Any) -> Array: ...
 
     def eye_like(self, A: Array) -> Array: ...
+
+    def solve_triangular(self, T: Array, rhs: Array, lower: bool, trans: bool = False) -> Array: ...
 
     def __getattr__(self, name: str) -> Any: ...
 
@@ -142,6 +147,16 @@ class NumpyOps(Namespace):
     @staticmethod
     def lu_logabsdet(lu_factors: Any) -> Array:
         return np.linalg.slogdet(lu_factors)[1]  # no LU kept: LAPACK factorises A again
+
+    @staticmethod
+    def solve_triangular(T: Array, rhs: Array, lower: bool, trans: bool = False) -> Array:
+        """``T⁻¹ rhs`` (``T⁻ᵀ rhs`` with ``trans``) by ``numpy.linalg.solve``: NumPy has no
+        triangular solver, so this ignores ``lower`` and factorises ``T`` (reference arithmetic).
+
+        >>> numpy_ops.solve_triangular(np.array([[2.0, 0.0], [1.0, 1.0]]), np.array([2.0, 2.0]), lower=True)
+        array([1., 1.])
+        """
+        return np.linalg.solve(T.T if trans else T, rhs)
 
 
 numpy_ops: ArrayOps = NumpyOps()

@@ -46,6 +46,10 @@ class JaxOps(Namespace):
     def eye_like(A: Array) -> Array:
         return jnp.eye(A.shape[-1], dtype=A.dtype)
 
+    @staticmethod
+    def solve_triangular(T: Array, rhs: Array, lower: bool, trans: bool = False) -> Array:
+        return jsl.solve_triangular(T, rhs, trans=1 if trans else 0, lower=lower)
+
 
 jax_ops = JaxOps()
 """The :class:`companion.xp.ArrayOps` namespace for JAX."""

@@ -136,6 +136,30 @@ class SympyOps(Namespace):
         z = M.LUsolve(sympy.Matrix(rhs.reshape(rhs.shape[0], -1)))
         return _array(z).reshape(rhs.shape)
 
+    @staticmethod
+    def solve_triangular(T: SymArray, rhs: SymArray, lower: bool, trans: bool = False) -> SymArray:
+        """``T⁻¹ rhs`` (``T⁻ᵀ rhs`` with ``trans``) by forward or back substitution.
+
+        >>> a, b, c = sympy.symbols("a b c", real=True)
+        >>> sympy_ops.solve_triangular(np.array([[a, 0], [b, c]], dtype=object), np.array([a, b], dtype=object), lower=True)
+        array([1, 0], dtype=object)
+        """
+        M = sympy.Matrix(T).T if trans else sympy.Matrix(T)
+        r = sympy.Matrix(rhs.reshape(rhs.shape[0], -1))
+        z = M.lower_triangular_solve(r) if lower != trans else M.upper_triangular_solve(r)
+        return _array(z.applyfunc(sympy.cancel)).reshape(rhs.shape)
+
+    @staticmethod
+    def tril(a: SymArray, k: int = 0) -> SymArray:
+        """The lower triangle of ``a`` (entries above diagonal ``k`` set to 0), as ``numpy.tril``.
+
+        >>> a, b, c, d = sympy.symbols("a b c d")
+        >>> sympy_ops.tril(np.array([[a, b], [c, d]], dtype=object), -1)
+        array([[0, 0],
+               [c, 0]], dtype=object)
+        """
+        return np.where(np.tri(*np.shape(a)[-2:], k, dtype=bool), a, sympy.Integer(0))
+
 
 sympy_ops = SympyOps()
 """The :class:`companion.xp.ArrayOps` namespace for SymPy (object arrays)."""

@@ -110,6 +110,14 @@ class TorchOps(Namespace):
     def eye_like(A: Tensor) -> Tensor:
         return torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
 
+    @staticmethod
+    def solve_triangular(T: Tensor, rhs: Tensor, lower: bool, trans: bool = False) -> Tensor:
+        """``T⁻¹ rhs`` (``T⁻ᵀ rhs`` with ``trans``) by ``torch.linalg.solve_triangular`` (differentiable)."""
+        M, upper = (T.mT, lower) if trans else (T, not lower)
+        if rhs.ndim == 1:
+            return torch.linalg.solve_triangular(M, rhs[:, None], upper=upper)[:, 0]
+        return torch.linalg.solve_triangular(M, rhs, upper=upper)
+
 
 torch_ops = TorchOps()
 """The :class:`companion.xp.ArrayOps` namespace for PyTorch."""
