@@ -1,1 +1,1 @@
-"""Elementwise ops: ``sin_mul`` (with broadcasting) and ``sin`` (whose derivative is itself a rule)."""
+"""Elementwise ops: ``sin_mul`` (with broadcasting), ``sin`` (whose derivative is itself a rule) and ``softplus`` (stable at any input)."""
