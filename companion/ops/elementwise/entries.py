@@ -89,15 +89,15 @@ def derive_sin() -> Derivation:
 
 
 def derive_softplus() -> Derivation:
-    """``softplus x = log(1 + eˣ)`` for ``x`` of shape (2,), with ``x0 > 0`` and ``x1 < 0``.
+    """``y = log(1 + exp x)`` for ``x`` of shape (2,), with ``x0 > 0`` and ``x1 < 0``.
 
     The stable form ``max(x, 0) + log(1 + exp(min(x, −x)))`` has kinks at 0,
     so SymPy confirms it on each side (one symbol of each sign, for which
     ``max`` and ``min`` resolve) and at ``x = 0`` by substitution. Beyond the
     four identities of :func:`companion.derivation.confirm_rules`: the
-    derivative formula is the sigmoid ``1 / (1 + e^{−x})``, and its own
-    derivative (what autograd differentiates for second derivatives) is
-    ``σ(x) σ(−x)``, the second derivative of ``log(1 + eˣ)``.
+    derivative formula is the sigmoid ``1 / (1 + exp(−x))``, and its own
+    derivative (what autograd computes for second derivatives) is
+    ``sigmoid(x) sigmoid(−x)``, the second derivative of ``log(1 + exp x)``.
 
     >>> d = derive_softplus()
     >>> d.confirmed, len(d.checks)
@@ -117,11 +117,11 @@ def derive_softplus() -> Derivation:
     sigma_of_minus_x = rules.softplus_derivative(-x, sympy_ops)
     zero = np.array([sympy.Integer(0)], dtype=object)
     checks = dict(first.checks)
-    checks["σ(x) = 1 / (1 + exp(−x))"] = same(sigma, [1 / (1 + sympy.exp(-e)) for e in x])
-    checks["dσ/dx = σ(x) σ(−x) = d² log(1 + eˣ) / dx²"] = same(
+    checks["sigmoid(x) = 1 / (1 + exp(−x))"] = same(sigma, [1 / (1 + sympy.exp(-e)) for e in x])
+    checks["d sigmoid(x) / dx = sigmoid(x) sigmoid(−x) = d² log(1 + exp x) / dx²"] = same(
         [sympy.diff(s, e) for s, e in zip(sigma, x)], sigma * sigma_of_minus_x
     ) and same(sigma * sigma_of_minus_x, [sympy.diff(t, e, 2) for t, e in zip(truth, x)])
-    checks["x = 0: softplus = log 2, σ = 1/2"] = same(
+    checks["x = 0: softplus = log 2, sigmoid = 1/2"] = same(
         rules.softplus(zero, sympy_ops), [sympy.log(2)]
     ) and same(rules.softplus_derivative(zero, sympy_ops), [sympy.Rational(1, 2)])
     return Derivation(
@@ -176,7 +176,7 @@ OPS: tuple[Op, ...] = (
         name="softplus",
         family="elementwise",
         arg_names=("x",),
-        formula="log(1 + eˣ), stably; derivative σ(x) = exp(−softplus(−x))",
+        formula="log(1 + exp x), stably; derivative sigmoid(x) = exp(−softplus(−x))",
         reference=lambda xp, x: xp.logaddexp(xp.zeros_like(x), x),
         cases={
             "vector": lambda rng: (3 * rng.standard_normal(6),),
@@ -185,6 +185,7 @@ OPS: tuple[Op, ...] = (
         },
         derive=derive_softplus,
         validate=rules.check_softplus,
+        chapter="ch-elementwise",
         bad_inputs=(
             BadInput("integer x", (_ints,), TypeError,
                      r"softplus: x must have a real floating dtype .*; got dtype int64"),

@@ -292,19 +292,19 @@ def sin_vjp(x: Any) -> Array:
 
 
 # --------------------------------------------------------------------------
-# softplus, stable for any x; its derivative σ(x) is stable too
+# softplus, stable for any x; its derivative sigmoid(x) is stable too
 # --------------------------------------------------------------------------
 
 
 @jax.custom_jvp
 def softplus_custom_jvp(x: Array) -> Array:
-    """``log(1 + eˣ)``, computed stably, with the JVP rule :func:`softplus_jvp_rule`."""
+    """``y = log(1 + exp x)``, computed stably, with the JVP rule :func:`softplus_jvp_rule`."""
     return rules.softplus(x, jax_ops)
 
 
 @softplus_custom_jvp.defjvp
 def softplus_jvp_rule(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
-    """JVP: ``ẏ = σ(x) ⊙ ẋ`` with ``σ(x) = exp(−softplus(−x))``, which never overflows.
+    """JVP: ``ẏ = sigmoid(x) ⊙ ẋ`` with ``sigmoid(x) = exp(−softplus(−x))``, which never overflows.
 
     Second derivatives come from JAX differentiating this rule, hence that
     formula: every function in it has a finite derivative.
@@ -318,8 +318,9 @@ def softplus_jvp_rule(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Ar
 
 
 def softplus(x: Any) -> Array:
-    """``log(1 + eˣ)``, elementwise, finite with finite derivatives for every finite ``x``;
-    ``jax.custom_jvp`` rule ``ẏ = σ(x) ⊙ ẋ`` (reverse mode by transposing it: ``x̄ = σ(x) ⊙ ȳ``).
+    """``y = log(1 + exp x)``, elementwise, finite with finite derivatives for every finite
+    ``x``; ``jax.custom_jvp`` rule ``ẏ = sigmoid(x) ⊙ ẋ`` (reverse mode by transposing it:
+    ``x̄ = sigmoid(x) ⊙ ȳ``), where ``sigmoid(x) = 1 / (1 + exp(−x))``.
 
     >>> import jax, jax.numpy as jnp
     >>> x = jnp.asarray([-1e4, 0.0, 1e4])
@@ -333,7 +334,7 @@ def softplus(x: Any) -> Array:
 
 @jax.custom_vjp
 def softplus_custom_vjp(x: Array) -> Array:
-    """``log(1 + eˣ)`` with the VJP rule :func:`softplus_fwd`/:func:`softplus_bwd`."""
+    """``y = log(1 + exp x)`` with the VJP rule :func:`softplus_fwd`/:func:`softplus_bwd`."""
     return rules.softplus(x, jax_ops)
 
 
@@ -348,7 +349,7 @@ def softplus_fwd(x: Array) -> tuple[Array, Array]:
 
 
 def softplus_bwd(x: Array, y_bar: Array) -> tuple[Array]:
-    """VJP: ``x̄ = σ(x) ⊙ ȳ``; reverse-over-reverse differentiates this formula.
+    """VJP: ``x̄ = sigmoid(x) ⊙ ȳ``; reverse-over-reverse differentiates this formula.
 
     >>> softplus_bwd(jnp.asarray([-1e4, 1e4]), jnp.asarray([2.0, 2.0]))[0].tolist()
     [0.0, 2.0]
@@ -360,7 +361,8 @@ softplus_custom_vjp.defvjp(softplus_fwd, softplus_bwd)
 
 
 def softplus_vjp(x: Any) -> Array:
-    """``log(1 + eˣ)`` with a ``jax.custom_vjp`` rule: **reverse mode only**. VJP ``x̄ = σ(x) ⊙ ȳ``.
+    """``y = log(1 + exp x)`` with a ``jax.custom_vjp`` rule: **reverse mode only**.
+    VJP ``x̄ = sigmoid(x) ⊙ ȳ``.
 
     >>> import jax, jax.numpy as jnp
     >>> jax.grad(lambda x: softplus_vjp(x).sum())(jnp.asarray([-1e4, 0.0, 1e4])).tolist()

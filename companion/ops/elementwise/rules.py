@@ -188,17 +188,18 @@ def check_sin(x: Any, array_type: str = "an array") -> None:
 
 
 # --------------------------------------------------------------------------
-# softplus(x) = log(1 + eˣ), computed without overflow; its derivative is σ(x)
+# softplus(x) = log(1 + exp x), computed without overflow; its derivative is sigmoid(x)
 # --------------------------------------------------------------------------
 
 
 def softplus(x: Array, xp: ArrayOps) -> Array:
-    """Primal: ``softplus(x) = log(1 + eˣ)``, computed as ``max(x, 0) + log1p(exp(min(x, −x)))``.
+    """Primal: ``y = log(1 + exp x)``, computed as ``max(x, 0) + log1p(exp(min(x, −x)))``.
 
-    ``min(x, −x) = −|x| ≤ 0``, so ``exp`` never overflows, and ``log1p`` keeps
-    the small term ``log(1 + e^{−|x|})`` accurate where ``1 + e^{−|x|}`` rounds
-    to 1. (``−|x|`` is written ``min(x, −x)`` because its derivative at 0 is
-    then 0 in PyTorch and in JAX alike, which the second derivative needs.)
+    ``min(x, −x) = −|x|`` is never positive, so ``exp`` never overflows, and
+    ``log1p`` keeps the small term ``log(1 + exp(−|x|))`` accurate where
+    ``1 + exp(−|x|)`` rounds to 1. (``−|x|`` is written ``min(x, −x)`` because
+    its derivative at 0 is then 0 in PyTorch and in JAX alike, which the second
+    derivative needs.)
 
     >>> softplus(np.array([-1e4, 0.0, 1e4]), numpy_ops).tolist()
     [0.0, 0.6931471805599453, 10000.0]
@@ -207,12 +208,12 @@ def softplus(x: Array, xp: ArrayOps) -> Array:
 
 
 def softplus_derivative(x: Array, xp: ArrayOps) -> Array:
-    """The diagonal of softplus's Jacobian, the logistic sigmoid ``σ(x) = 1 / (1 + e^{−x})``.
+    """The diagonal of softplus's Jacobian, the logistic sigmoid ``1 / (1 + exp(−x))``.
 
-    Computed as ``σ(x) = exp(−softplus(−x))``: ``softplus(−x) ≥ 0``, so the
-    ``exp`` lies in (0, 1] and never overflows, and every function in it has
-    a finite derivative, so derivatives of this formula (second derivatives
-    of softplus, ``σ'(x) = σ(x) σ(−x)``) are finite too.
+    Computed as ``exp(−softplus(−x))``: ``softplus(−x)`` is never negative, so
+    the ``exp`` lies in (0, 1] and never overflows, and every function in it
+    has a finite derivative, so derivatives of this formula (second
+    derivatives of softplus, ``sigmoid(x) sigmoid(−x)``) are finite too.
 
     >>> softplus_derivative(np.array([-1e4, 0.0, 1e4]), numpy_ops).tolist()
     [0.0, 0.5, 1.0]
@@ -221,7 +222,7 @@ def softplus_derivative(x: Array, xp: ArrayOps) -> Array:
 
 
 def softplus_tangent(x: Array, x_dot: Array, xp: ArrayOps) -> Array:
-    """JVP: ``ẏ = σ(x) ⊙ ẋ``.
+    """JVP: ``ẏ = sigmoid(x) ⊙ ẋ``, where ``sigmoid(x) = 1 / (1 + exp(−x))``.
 
     >>> softplus_tangent(np.array([0.0, 1e4]), np.array([2.0, 2.0]), numpy_ops).tolist()
     [1.0, 2.0]
@@ -232,7 +233,7 @@ def softplus_tangent(x: Array, x_dot: Array, xp: ArrayOps) -> Array:
 def softplus_cotangents(
     x: Array, y_bar: Array, xp: ArrayOps, needs: Needs = (True,)
 ) -> tuple[Array | None]:
-    """VJP: ``x̄ = σ(x) ⊙ ȳ`` (a diagonal Jacobian: the same product as the JVP).
+    """VJP: ``x̄ = sigmoid(x) ⊙ ȳ`` (a diagonal Jacobian: the same product as the JVP).
 
     >>> softplus_cotangents(np.array([0.0, -1e4]), np.array([2.0, 2.0]), numpy_ops)[0].tolist()
     [1.0, 0.0]

@@ -166,14 +166,14 @@ def sin(x: Tensor) -> Tensor:
 
 
 # --------------------------------------------------------------------------
-# softplus, stable for any x; its derivative σ(x) is stable too
+# softplus, stable for any x; its derivative sigmoid(x) is stable too
 # --------------------------------------------------------------------------
 
 
 class Softplus(torch.autograd.Function):
-    """``y = log(1 + eˣ)``, computed stably. JVP: ``σ(x) ⊙ ẋ``; VJP: ``x̄ = σ(x) ⊙ ȳ``.
+    """``y = log(1 + exp x)``, computed stably. JVP: ``sigmoid(x) ⊙ ẋ``; VJP: ``x̄ = sigmoid(x) ⊙ ȳ``.
 
-    ``σ(x) = exp(−softplus(−x))`` is computed from ``x`` in ``backward`` and
+    ``sigmoid(x) = exp(−softplus(−x))`` is computed from ``x`` in ``backward`` and
     ``jvp``, so with ``create_graph=True`` autograd differentiates that
     overflow-free formula for the second derivative.
 
@@ -208,8 +208,8 @@ class Softplus(torch.autograd.Function):
 
 
 def softplus(x: Tensor) -> Tensor:
-    """``log(1 + eˣ)``, elementwise, finite with finite derivatives for every finite ``x``;
-    a custom rule (:class:`Softplus`) whose derivative is the sigmoid ``σ(x)``.
+    """``y = log(1 + exp x)``, elementwise, finite with finite derivatives for every finite
+    ``x``; a custom rule (:class:`Softplus`) whose derivative is ``sigmoid(x) = 1 / (1 + exp(−x))``.
 
     >>> import torch
     >>> x = torch.tensor([-1e4, 0.0, 1e4], dtype=torch.float64, requires_grad=True)
