@@ -1,1 +1,1 @@
-"""Complex-valued ops: ``abs2`` (|z|², real output) and ``phase_mul`` (e^{iθ} ⊙ z)."""
+"""Complex-valued ops: ``abs2`` (``|z|²``, real output) and ``phase_mul`` (``exp(i theta) ⊙ z``, ``theta`` real)."""
