@@ -213,8 +213,9 @@ def _halves(a: Any) -> tuple[sympy.Matrix, sympy.Matrix]:
 
 
 def wirtinger(out: Any, z: SymArray) -> tuple[sympy.Matrix, sympy.Matrix]:
-    """``∂ vec(out)/∂ vec(z)`` and ``∂ vec(out)/∂ vec(z̄)`` for ``z`` from :func:`complex_symbols`:
-    ``∂/∂z = (∂/∂a − i ∂/∂b)/2`` and ``∂/∂z̄ = (∂/∂a + i ∂/∂b)/2`` with ``z = a + i b``.
+    """``∂ vec(out)/∂ vec(z)`` and ``∂ vec(out)/∂ vec(z*)`` for ``z`` from :func:`complex_symbols`:
+    ``∂/∂z = (∂/∂a − i ∂/∂b)/2`` and ``∂/∂z* = (∂/∂a + i ∂/∂b)/2`` with ``z = a + i b``
+    (``z*`` is the complex conjugate; the bar is kept for cotangents).
 
     >>> z = complex_symbols("a", "b", ())
     >>> wirtinger(np.array(z * z.conjugate(), dtype=object), z)
@@ -245,9 +246,9 @@ def confirm_complex_rules(
     real coordinates, with a real cotangent for a real input; the dot-product
     identity in PyTorch's pairing and, for the JAX cotangents
     ``conj(vjp(conj w))``, in JAX's ``Re Σ u v``; and both cotangents from the
-    Wirtinger derivatives: PyTorch's ``(∂f/∂z̄)ᵀ w̄ + conj(∂f/∂z)ᵀ w``, JAX's
-    ``(∂f/∂z)ᵀ w + conj(∂f/∂z̄)ᵀ w̄`` (for a real input ``x``, ``Re(conj(∂f/∂x)ᵀ w)``
-    and ``Re((∂f/∂x)ᵀ w)``).
+    Wirtinger derivatives: PyTorch's ``(∂f/∂z*)ᵀ w* + conj(∂f/∂z)ᵀ w``, JAX's
+    ``(∂f/∂z)ᵀ w + conj(∂f/∂z*)ᵀ w*`` (``*`` the complex conjugate; for a real input
+    ``x``, ``Re(conj(∂f/∂x)ᵀ w)`` and ``Re((∂f/∂x)ᵀ w)``).
     """
 
     def is_complex(a: Any) -> bool:
@@ -302,10 +303,10 @@ def confirm_complex_rules(
         "Re Σ w J v = Re Σ vjp_jax(w) v (JAX: Re Σ u v)": is_zero(
             re_dot(cotangent, jvp, False) - sum(re_dot(vjp_jax[k], tangents[k], False) for k in inputs)
         ),
-        "PyTorch cotangent from ∂f/∂z, ∂f/∂z̄": all(
+        "PyTorch cotangent from ∂f/∂z, ∂f/∂z*": all(
             same(re_im(vjp[k]), re_im(np.array(from_wirtinger[k][0], dtype=object))) for k in inputs
         ),
-        "JAX cotangent from ∂f/∂z, ∂f/∂z̄": all(
+        "JAX cotangent from ∂f/∂z, ∂f/∂z*": all(
             same(re_im(vjp_jax[k]), re_im(np.array(from_wirtinger[k][1], dtype=object))) for k in inputs
         ),
     }
