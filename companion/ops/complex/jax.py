@@ -141,16 +141,20 @@ def phase_mul_custom_jvp(theta: Array, z: Array) -> Array:
 
 
 @phase_mul_custom_jvp.defjvp
-def phase_mul_jvp_rule(primals: tuple[Array, Array], tangents: tuple[Array, Array]) -> tuple[Array, Array]:
+def phase_mul_jvp_rule(
+    primals: tuple[Array, Array], tangents: tuple[Array, Array]
+) -> tuple[Array, Array]:
     """JVP: ``exp(i theta) ⊙ (i theta_dot ⊙ z + ż)``, the same in every convention.
 
-    >>> _, out_dot = phase_mul_jvp_rule((jnp.zeros(1), jnp.asarray([2 + 0j])), (jnp.ones(1), jnp.asarray([1 + 0j])))
+    >>> primals = (jnp.zeros(1), jnp.asarray([2 + 0j]))
+    >>> _, out_dot = phase_mul_jvp_rule(primals, (jnp.ones(1), jnp.asarray([1 + 0j])))
     >>> out_dot.tolist()
     [(1+2j)]
     """
     theta, z = primals
     theta_dot, z_dot = tangents
-    return rules.phase_mul(theta, z, jax_ops), rules.phase_mul_tangent(theta, z, theta_dot, z_dot, jax_ops)
+    out_dot = rules.phase_mul_tangent(theta, z, theta_dot, z_dot, jax_ops)
+    return rules.phase_mul(theta, z, jax_ops), out_dot
 
 
 def phase_mul(theta: Any, z: Any) -> Array:
@@ -187,11 +191,15 @@ def phase_mul_fwd(theta: Array, z: Array) -> tuple[Array, tuple[Array, Array]]:
     return rules.phase_mul(theta, z, jax_ops), (theta, z)
 
 
-def phase_mul_bwd(residuals: tuple[Array, Array], out_bar: Array) -> tuple[Array, Array]:
+def phase_mul_bwd(
+    residuals: tuple[Array, Array], out_bar: Array
+) -> tuple[Array, Array]:
     """VJP in JAX's convention: the formulas on ``conj(ō)``, conjugated:
-    ``Σ Im(conj(ō) ⊙ conj(exp(i theta) ⊙ z))`` for ``theta`` (real), ``Σ exp(i theta) ⊙ ō`` for ``z``.
+    ``Σ Im(conj(ō) ⊙ conj(exp(i theta) ⊙ z))`` for ``theta`` (real),
+    ``Σ exp(i theta) ⊙ ō`` for ``z``.
 
-    >>> theta_bar, z_bar = phase_mul_bwd((jnp.zeros((3, 1)), jnp.full(2, 1j)), jnp.ones((3, 2), complex))
+    >>> residuals = (jnp.zeros((3, 1)), jnp.full(2, 1j))
+    >>> theta_bar, z_bar = phase_mul_bwd(residuals, jnp.ones((3, 2), complex))
     >>> theta_bar.ravel().tolist(), bool(jnp.allclose(z_bar, 3.0))
     ([-2.0, -2.0, -2.0], True)
     """

@@ -64,7 +64,7 @@ def abs2(z: Array, xp: ArrayOps) -> Array:
 
 
 def abs2_tangent(z: Array, z_dot: Array, xp: ArrayOps) -> Array:
-    """JVP: ``2 Re(conj(z) ⊙ ż)``, the output tangent (real; ``2 z ⊙ ż`` for a real ``z``).
+    """JVP: ``2 Re(conj(z) ⊙ ż)``, the output tangent (real; ``2 z ⊙ ż`` for a real z).
 
     >>> abs2_tangent(np.array([1 + 2j]), np.array([1j]), numpy_ops)
     array([4.])
@@ -75,7 +75,7 @@ def abs2_tangent(z: Array, z_dot: Array, xp: ArrayOps) -> Array:
 def abs2_cotangents(
     z: Array, out_bar: Array, xp: ArrayOps, needs: Needs = (True,)
 ) -> tuple[Array | None]:
-    """VJP: ``z̄ = 2 ō ⊙ z``, the adjoint for ``⟨u, v⟩ = Re Σ conj(u) ⊙ v`` (PyTorch's convention).
+    """VJP: ``z̄ = 2 ō ⊙ z``, the adjoint for ``⟨u, v⟩ = Re Σ conj(u) ⊙ v`` (PyTorch's).
 
     ``ō`` is real (so is the output), hence ``z̄`` is real for a real ``z``.
     JAX's cotangent is the conjugate, ``2 ō ⊙ conj(z)``.
@@ -121,22 +121,26 @@ def phase_mul_tangent(theta: Array, z: Array, theta_dot: Array, z_dot: Array, xp
 def phase_mul_cotangents(
     theta: Array, z: Array, out_bar: Array, xp: ArrayOps, needs: Needs = (True, True)
 ) -> tuple[Array | None, Array | None]:
-    """VJP: ``Σ Im(ō ⊙ conj(exp(i theta) ⊙ z))`` for ``theta`` (real) and ``Σ exp(−i theta) ⊙ ō``
-    for ``z``, each summed to its input's shape; the adjoint for ``⟨u, v⟩ = Re Σ conj(u) ⊙ v``
-    (PyTorch's convention).
+    """VJP: ``Σ Im(ō ⊙ conj(exp(i theta) ⊙ z))`` for ``theta`` (real) and
+    ``Σ exp(−i theta) ⊙ ō`` for ``z``, each summed to its input's shape; the adjoint
+    for ``⟨u, v⟩ = Re Σ conj(u) ⊙ v`` (PyTorch's convention).
 
     JAX's cotangents are the conjugates for the conjugated ``ō``: the same
     ``theta`` cotangent with ``conj(ō)``, and ``Σ exp(i theta) ⊙ ō`` for ``z``.
 
-    >>> theta_bar, z_bar = phase_mul_cotangents(np.zeros((3, 1)), np.full(2, 1j), np.ones((3, 2), complex), numpy_ops)
+    >>> theta, z, out_bar = np.zeros((3, 1)), np.full(2, 1j), np.ones((3, 2), complex)
+    >>> theta_bar, z_bar = phase_mul_cotangents(theta, z, out_bar, numpy_ops)
     >>> theta_bar, z_bar
     (array([[-2.],
            [-2.],
            [-2.]]), array([3.+0.j, 3.+0.j]))
     """
     e = xp.exp(1j * theta)
-    theta_bar = xp.sum_to_shape(xp.imag(out_bar * xp.conj(e * z)), theta.shape) if needs[0] else None
-    z_bar = xp.sum_to_shape(xp.conj(e) * out_bar, z.shape) if needs[1] else None
+    theta_bar = z_bar = None
+    if needs[0]:
+        theta_bar = xp.sum_to_shape(xp.imag(out_bar * xp.conj(e * z)), theta.shape)
+    if needs[1]:
+        z_bar = xp.sum_to_shape(xp.conj(e) * out_bar, z.shape)
     return theta_bar, z_bar
 
 

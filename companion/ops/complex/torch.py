@@ -31,7 +31,8 @@ _TENSOR = "a torch.Tensor"
 
 
 class Abs2(torch.autograd.Function):
-    """``|z|²``, elementwise, real output. JVP: ``2 Re(conj(z) ⊙ ż)``. VJP: ``z̄ = 2 ō ⊙ z``.
+    """``|z|²``, elementwise, real output.
+    JVP: ``2 Re(conj(z) ⊙ ż)``. VJP: ``z̄ = 2 ō ⊙ z``.
 
     >>> z = torch.tensor([1 + 2j], dtype=torch.complex128, requires_grad=True)
     >>> Abs2.apply(z).backward()
@@ -56,7 +57,8 @@ class Abs2(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, out_bar: Tensor) -> Tensor | None:
         (z,) = ctx.saved_tensors
-        return rules.abs2_cotangents(z, out_bar, torch_ops, needs=ctx.needs_input_grad)[0]
+        needs = ctx.needs_input_grad
+        return rules.abs2_cotangents(z, out_bar, torch_ops, needs=needs)[0]
 
     @staticmethod
     def jvp(ctx: Any, z_dot: Tensor) -> Tensor:
@@ -89,9 +91,10 @@ def abs2(z: Tensor) -> Tensor:
 
 
 class PhaseMul(torch.autograd.Function):
-    """``exp(i theta) ⊙ z`` with broadcasting, ``theta`` real. JVP: ``exp(i theta) ⊙ (i theta_dot ⊙ z + ż)``.
-    VJP: ``Σ Im(ō ⊙ conj(exp(i theta) ⊙ z))`` for ``theta`` (real), ``Σ exp(−i theta) ⊙ ō`` for ``z``,
-    summed to each input's shape.
+    """``exp(i theta) ⊙ z`` with broadcasting, ``theta`` real.
+    JVP: ``exp(i theta) ⊙ (i theta_dot ⊙ z + ż)``.
+    VJP: ``Σ Im(ō ⊙ conj(exp(i theta) ⊙ z))`` for ``theta`` (real),
+    ``Σ exp(−i theta) ⊙ ō`` for ``z``, summed to each input's shape.
 
     >>> theta = torch.zeros(5, 3, 1, dtype=torch.float64)
     >>> z = torch.ones(5, 2, dtype=torch.complex128)
@@ -114,7 +117,8 @@ class PhaseMul(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, out_bar: Tensor) -> tuple[Tensor | None, Tensor | None]:
         theta, z = ctx.saved_tensors
-        return rules.phase_mul_cotangents(theta, z, out_bar, torch_ops, needs=ctx.needs_input_grad)
+        needs = ctx.needs_input_grad
+        return rules.phase_mul_cotangents(theta, z, out_bar, torch_ops, needs=needs)
 
     @staticmethod
     def jvp(ctx: Any, theta_dot: Tensor | None, z_dot: Tensor | None) -> Tensor:
