@@ -116,7 +116,7 @@ napoleon_numpy_docstring = True
 # and the standard library's types stay plain text instead of failing -n.
 nitpick_ignore_regex = [
     (r"py:.*", r"(torch|jax|jaxlib|numpy|np|sympy|sp|typing|collections|types)(\..*)?"),
-    (r"py:.*", r"(Tensor|Array|ArrayLike|Needs|Any|Callable|Sequence|Mapping|Iterable|Iterator|NamedTuple|Protocol)"),
+    (r"py:.*", r"(Tensor|Array|ArrayLike|Needs|Any|Callable|Sequence|Mapping|Iterable|Iterator|NamedTuple|Protocol|Args)"),
 ]
 
 # -- HTML ----------------------------------------------------------------------

@@ -64,8 +64,8 @@ class Op:
     chapter: str = ""
     """The label of the book's chapter that derives the op's rules (``"ch-first-rule"``)."""
     rule_functions: dict[str, str] = field(default_factory=dict)
-    """For the book's table of rules: the functions of ``companion.ops.<family>.rules``
-    whose docstrings state the value, the JVP and the VJP (keys ``"value"``, ``"jvp"``,
+    """The functions of the family's rules module whose docstrings the book's table of
+    rules quotes for the value, the JVP and the VJP (keys ``"value"``, ``"jvp"``,
     ``"vjp"``), where they are not ``<name>``, ``<name>_tangent`` and
     ``<name>_cotangents`` (or ``<name>_cotangent``)."""
     benchmark_cases: dict[str, Callable[[np.random.Generator], Args]] = field(default_factory=dict)
