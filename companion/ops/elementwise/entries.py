@@ -136,6 +136,7 @@ OPS: tuple[Op, ...] = (
     Op(
         name="sin_mul",
         family="elementwise",
+        chapter="ch-first-rule",
         arg_names=("x", "y"),
         formula="y ⊙ sin x (broadcasting)",
         reference=lambda xp, x, y: y * xp.sin(x),
@@ -157,6 +158,7 @@ OPS: tuple[Op, ...] = (
     Op(
         name="sin",
         family="elementwise",
+        chapter="ch-double-backward",
         arg_names=("x",),
         formula="sin x, derivative g ⊙ cos x by a second custom rule",
         reference=lambda xp, x: xp.sin(x),
