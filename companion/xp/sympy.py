@@ -120,7 +120,7 @@ class SympyOps(Namespace):
 
     @staticmethod
     def lu_logabsdet(lu_factors: sympy.Matrix) -> sympy.Expr:
-        """``log |det A|`` as ``½ log(det² A)``: equal for a real ``A``, and SymPy differentiates
+        """``log |det A|`` as ``log((det A)²) / 2``: equal for a real ``A``, and SymPy differentiates
         it to ``(det A)' / det A``, whereas ``log(Abs(det A))`` gives ``sign(det A)/Abs(det A)``
         factors that it cannot simplify.
 
