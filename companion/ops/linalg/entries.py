@@ -113,7 +113,7 @@ def derive_inv(n: int = 2) -> Derivation:
 def derive_logdet(n: int = 2) -> Derivation:
     """``logdet(A) = log |det A|`` for a symbolic ``n × n`` ``A``, of either sign of determinant.
 
-    For a real ``A``, ``log |det A| = ½ log(det² A)``: the truth is written so,
+    For a real ``A``, ``log |det A| = log((det A)²) / 2``: the truth is written so,
     which SymPy differentiates to ``(det A)' / det A`` without the ``sign(det A)``
     that ``Abs`` brings, and which holds whatever the sign of ``det A``. The
     determinant is Berkowitz's expansion. SymPy's namespace computes the

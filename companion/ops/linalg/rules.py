@@ -298,7 +298,7 @@ def check_inv(A: Any, array_type: str = "an array") -> None:
 def logdet(A: Array, xp: ArrayOps) -> tuple[Array, Any]:
     """Primal: factorise ``A = P L U`` once, ``y = log |det A| = Σ log |U_ii|``; returns ``(y, lu_factors)``.
 
-    ``det P = ±1`` and ``det L = 1``, so only the diagonal of ``U`` counts, and
+    ``|det P| = 1`` and ``det L = 1``, so only the diagonal of ``U`` counts, and
     taking ``|U_ii|`` makes the sign of ``det A`` irrelevant: any invertible
     ``A``, not only a symmetric positive definite one.
 
