@@ -148,7 +148,7 @@ def _well_conditioned(rng: np.random.Generator, n: int) -> np.ndarray:
 def _negative_det(rng: np.random.Generator, n: int) -> np.ndarray:
     """A well-conditioned ``n × n`` matrix with ``det A < 0`` (one row's sign chosen so)."""
     A = _well_conditioned(rng, n)
-    A[0] *= -np.sign(np.linalg.det(A))
+    A[0] *= -np.linalg.slogdet(A)[0]  # slogdet: det A overflows for large n
     return A
 
 
@@ -213,6 +213,7 @@ OPS: tuple[Op, ...] = (
         cases={"nonsymmetric_Q": lambda rng: (rng.standard_normal(4), rng.standard_normal((4, 4)))},
         derive=derive_quad_form,
         validate=rules.check_quad_form,
+        chapter="ch-products",
         bad_inputs=(
             BadInput("x is a matrix", (np.ones((3, 3)), np.eye(3)), ValueError,
                      r"quad_form: x must be a vector of shape \(n,\); got shape \(3, 3\)"),
@@ -239,6 +240,10 @@ OPS: tuple[Op, ...] = (
         },
         derive=derive_inv,
         validate=rules.check_inv,
+        chapter="ch-inverses",
+        benchmark_cases={
+            f"n={n}": lambda rng, n=n: (_well_conditioned(rng, n),) for n in (256, 1024)
+        },
         bad_inputs=(
             BadInput("A not square", (np.ones((3, 2)),), ValueError,
                      r"inv: A must be a square matrix of shape \(n, n\); got shape \(3, 2\)"),
@@ -264,6 +269,10 @@ OPS: tuple[Op, ...] = (
         },
         derive=derive_logdet,
         validate=rules.check_logdet,
+        chapter="ch-inverses",
+        benchmark_cases={
+            f"n={n}": lambda rng, n=n: (_negative_det(rng, n),) for n in (256, 1024)
+        },
         bad_inputs=(
             BadInput("A not square", (np.ones((3, 2)),), ValueError,
                      r"logdet: A must be a square matrix of shape \(n, n\); got shape \(3, 2\)"),

@@ -312,7 +312,7 @@ def logdet(A: Array, xp: ArrayOps) -> tuple[Array, Any]:
 
 
 def logdet_tangent(lu_factors: Any, A_dot: Array, xp: ArrayOps) -> Array:
-    """JVP (Jacobi's formula): ``ẏ = tr(A⁻¹ Ȧ)``, reusing the factors of ``A``.
+    """JVP: ``ẏ = tr(A⁻¹ Ȧ)`` (Jacobi's formula), reusing the factors of ``A``.
 
     >>> import numpy as np
     >>> y, lu_factors = logdet(np.array([[0.0, 2.0], [3.0, 0.0]]), numpy_ops)
