@@ -4,16 +4,26 @@
 infinite beyond x ≈ 88.7 in float32 and x ≈ 709.8 in float64), and its
 derivative then comes out as NaN. The companion's rules must give finite and
 correct values, derivatives ``σ(x) = 1 / (1 + e^{−x})`` and second
-derivatives ``σ(x) σ(−x)`` at x = ±1e4, ±100, ±30 and 0, in float32 and
-float64, through every way the frameworks differentiate: PyTorch backward,
-double backward, forward AD and forward-over-reverse; JAX ``grad``, ``jvp``
-and their compositions on the ``custom_jvp`` version, ``grad`` and
+derivatives ``σ(x) σ(−x)`` at x = ±1e4, ±100, ±30 and 0, and on a grid of
+1,791 points in [−1e4, 1e4] (log-spaced magnitudes, and the overflow
+thresholds of ``eˣ`` near ±88.7 and ±709.8), in float32 and float64, through
+every way the frameworks differentiate: PyTorch backward, double backward,
+forward AD, forward-over-reverse and reverse-over-forward; JAX ``grad``,
+``jvp`` and their compositions on the ``custom_jvp`` version, ``grad`` and
 ``grad`` of ``grad`` on the ``custom_vjp`` version.
+
+PyTorch's forward-over-forward (``jacfwd`` of ``jacfwd``) is the exception: in
+PyTorch 2.13 it returns 0 for the second derivative through any
+``autograd.Function`` whose ``jvp`` uses ordinary operations (PyTorch issue
+197867). A strict ``xfail`` test records it, so that the day PyTorch fixes it
+the test reports it.
 
 The expected values come from mpmath at 50 significant digits, from the
 closed forms above, never from the code under test. The last tests apply the
-same comparisons to the naive formula ``log(1 + exp(x))`` and require them to
-fail, so these tests would catch a naive implementation.
+same comparisons to the naive formula ``log(1 + exp(x))`` and to two subtly wrong
+rules (the textbook sigmoid ``1 / (1 + e^{−x})``, whose own derivative is NaN at
+x = −1e4, and ``−|x|`` in place of ``min(x, −x)``, whose kink gives JAX a wrong
+second derivative at 0) and require them to fail.
 """
 
 from __future__ import annotations
@@ -32,6 +42,17 @@ import companion.jax as cj  # noqa: E402
 import companion.torch as ct  # noqa: E402
 
 POINTS = (-1e4, -100.0, -30.0, 0.0, 30.0, 100.0, 1e4)
+#: A dense grid: magnitudes 1e-8 ... 1e4, a uniform grid over [−120, 120], and the
+#: points where exp(x) overflows in float32 (x ≈ 88.7) and float64 (x ≈ 709.8).
+_MAGNITUDES = np.logspace(-8, 4, 600)
+GRID = tuple(
+    float(v)
+    for v in np.unique(np.concatenate([
+        -_MAGNITUDES, [0.0], _MAGNITUDES, np.linspace(-120.0, 120.0, 481),
+        np.linspace(85.0, 92.0, 29), np.linspace(-92.0, -85.0, 29),
+        np.linspace(705.0, 715.0, 41), np.linspace(-715.0, -705.0, 41),
+    ]))
+)
 DTYPES = ("float32", "float64")
 #: Allowed error in units of the dtype's epsilon: σ(x) = exp(−softplus(−x)) turns the
 #: relative error ε of softplus(−x) ≈ |x| into about |x| ε, and |x| ≤ 100 where σ is
@@ -48,26 +69,30 @@ def _exact(x: float) -> tuple[Any, Any, Any]:
         return mpmath.log1p(mpmath.exp(x)), sigma, sigma * sigma_minus
 
 
-def expected(dtype: str) -> dict[str, np.ndarray]:
-    """The exact values at ``POINTS``, rounded to ``dtype`` (values below its range become 0)."""
-    rows = [_exact(x) for x in POINTS]
+def expected(dtype: str, points: tuple[float, ...] = POINTS) -> dict[str, np.ndarray]:
+    """The exact values at ``points`` (first rounded to ``dtype``, as the functions see them),
+    rounded to ``dtype`` (values below its range become 0)."""
+    rows = [_exact(float(x)) for x in np.asarray(points).astype(dtype)]
     return {
         name: np.array([float(r[i]) for r in rows]).astype(dtype)
         for i, name in enumerate(("value", "derivative", "second derivative"))
     }
 
 
-def assert_matches(what: str, got: Any, want: np.ndarray, dtype: str) -> None:
+def assert_matches(
+    what: str, got: Any, want: np.ndarray, dtype: str, points: tuple[float, ...] = POINTS
+) -> None:
     """``got`` is finite and within ``ULPS`` epsilons of ``want`` (relative), or below the
     dtype's smallest normal number where ``want`` underflows."""
     got = np.asarray(got.detach() if hasattr(got, "detach") else got)
     assert got.dtype == np.dtype(dtype), f"{what}: dtype {got.dtype}, expected {dtype}"
     got = got.astype(np.float64)
-    assert np.all(np.isfinite(got)), f"{what}: not finite at x = {np.array(POINTS)[~np.isfinite(got)]}: {got}"
+    xs = np.array(points)
+    assert np.all(np.isfinite(got)), f"{what}: not finite at x = {xs[~np.isfinite(got)][:8]}"
     info = np.finfo(dtype)
     tol = ULPS * float(info.eps) * np.abs(want.astype(np.float64)) + float(info.tiny)
     bad = np.abs(got - want) > tol
-    assert not bad.any(), f"{what}: at x = {np.array(POINTS)[bad]} got {got[bad]}, expected {want[bad]}"
+    assert not bad.any(), f"{what}: at x = {xs[bad][:8]} got {got[bad][:8]}, expected {want[bad][:8]}"
 
 
 # --------------------------------------------------------------------------
@@ -75,9 +100,12 @@ def assert_matches(what: str, got: Any, want: np.ndarray, dtype: str) -> None:
 # --------------------------------------------------------------------------
 
 
-def torch_results(f: Callable[[Any], Any], dtype: str) -> dict[str, dict[str, Any]]:
-    """Value, σ and σ' of ``f`` at ``POINTS``, by every PyTorch route."""
-    x = torch.tensor(POINTS, dtype=getattr(torch, dtype), requires_grad=True)
+def torch_results(
+    f: Callable[[Any], Any], dtype: str, points: tuple[float, ...] = POINTS
+) -> dict[str, dict[str, Any]]:
+    """Value, σ and σ' of ``f`` at ``points``, by every PyTorch route (forward-over-forward
+    apart: see :func:`test_torch_forward_over_forward`)."""
+    x = torch.tensor(points, dtype=getattr(torch, dtype), requires_grad=True)
     ones = torch.ones_like(x)
     y = f(x)
     (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
@@ -85,17 +113,24 @@ def torch_results(f: Callable[[Any], Any], dtype: str) -> dict[str, dict[str, An
     x0 = x.detach()
     _, g_fwd = torch.func.jvp(f, (x0,), (ones,))
     _, h_fwd_rev = torch.func.jvp(torch.func.grad(lambda x: f(x).sum()), (x0,), (ones,))
+    h_rev_fwd = torch.func.grad(lambda x: torch.func.jvp(f, (x,), (ones,))[1].sum())(x0)
     return {
         "value": {"forward": y},
         "derivative": {"backward": g, "forward AD (torch.func.jvp)": g_fwd},
-        "second derivative": {"double backward": h, "forward-over-reverse": h_fwd_rev},
+        "second derivative": {
+            "double backward": h,
+            "forward-over-reverse": h_fwd_rev,
+            "reverse-over-forward": h_rev_fwd,
+        },
     }
 
 
-def jax_results(f: Callable[[Any], Any], dtype: str, forward: bool = True) -> dict[str, dict[str, Any]]:
-    """Value, σ and σ' of ``f`` at ``POINTS``, by every JAX route (reverse only if not ``forward``)."""
+def jax_results(
+    f: Callable[[Any], Any], dtype: str, forward: bool = True, points: tuple[float, ...] = POINTS
+) -> dict[str, dict[str, Any]]:
+    """Value, σ and σ' of ``f`` at ``points``, by every JAX route (reverse only if not ``forward``)."""
     with jax.enable_x64(dtype == "float64"):
-        x = jnp.asarray(POINTS, dtype=dtype)
+        x = jnp.asarray(points, dtype=dtype)
         ones = jnp.ones_like(x)
         grad = jax.grad(lambda x: f(x).sum())
         out = {
@@ -112,17 +147,21 @@ def jax_results(f: Callable[[Any], Any], dtype: str, forward: bool = True) -> di
         return {k: {name: np.asarray(v) for name, v in d.items()} for k, d in out.items()}
 
 
-def assert_all_match(label: str, results: dict[str, dict[str, Any]], dtype: str) -> None:
-    want = expected(dtype)
+def assert_all_match(
+    label: str, results: dict[str, dict[str, Any]], dtype: str, points: tuple[float, ...] = POINTS
+) -> None:
+    want = expected(dtype, points)
     for quantity, routes in results.items():
         for route, got in routes.items():
-            assert_matches(f"{label} {dtype} {quantity} by {route}", got, want[quantity], dtype)
+            assert_matches(f"{label} {dtype} {quantity} by {route}", got, want[quantity], dtype, points)
 
 
 IMPLEMENTATIONS = {
-    "torch": lambda dtype: torch_results(ct.softplus, dtype),
-    "jax custom_jvp": lambda dtype: jax_results(cj.softplus, dtype),
-    "jax custom_vjp": lambda dtype: jax_results(cj.softplus_vjp, dtype, forward=False),
+    "torch": lambda dtype, points=POINTS: torch_results(ct.softplus, dtype, points),
+    "jax custom_jvp": lambda dtype, points=POINTS: jax_results(cj.softplus, dtype, points=points),
+    "jax custom_vjp": lambda dtype, points=POINTS: jax_results(
+        cj.softplus_vjp, dtype, forward=False, points=points
+    ),
 }
 
 
@@ -131,6 +170,44 @@ IMPLEMENTATIONS = {
 def test_softplus_is_stable(impl: str, dtype: str) -> None:
     """Finite and correct value, σ and σ' at ±1e4, ±100, ±30 and 0."""
     assert_all_match(impl, IMPLEMENTATIONS[impl](dtype), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+def test_softplus_is_stable_on_a_grid(impl: str, dtype: str) -> None:
+    """The same on :data:`GRID`: every magnitude up to 1e4 and both overflow thresholds."""
+    assert_all_match(impl, IMPLEMENTATIONS[impl](dtype, GRID), dtype, GRID)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PyTorch 2.13: forward-over-forward through an autograd.Function whose jvp uses "
+    "ordinary operations returns 0 (pytorch/pytorch#197867)",
+)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_torch_forward_over_forward(dtype: str) -> None:
+    """``jacfwd(jacfwd(softplus))`` should be σ'(x) on the diagonal; PyTorch gives 0 for now."""
+    x = torch.tensor(POINTS, dtype=getattr(torch, dtype))
+    hessian = torch.func.jacfwd(torch.func.jacfwd(lambda x: ct.softplus(x).sum()))(x)
+    assert_matches(
+        f"torch {dtype} second derivative by forward-over-forward",
+        hessian.diagonal(), expected(dtype)["second derivative"], dtype,
+    )
+
+
+def test_torch_forward_over_forward_is_zero_today() -> None:
+    """What the strict xfail above records: exactly 0 at every point, not a rounding error."""
+    x = torch.tensor(POINTS, dtype=torch.float64)
+    hessian = torch.func.jacfwd(torch.func.jacfwd(lambda x: ct.softplus(x).sum()))(x)
+    assert bool((hessian == 0).all())
+
+
+def test_torch_softplus_rejects_non_tensors() -> None:
+    """A NumPy array has ``shape`` and ``dtype`` too; the PyTorch entry point names what it needs."""
+    with pytest.raises(TypeError, match=r"softplus: x must be a torch\.Tensor; got ndarray"):
+        ct.softplus(np.zeros(3))
+    with pytest.raises(TypeError, match=r"softplus: x must be a torch\.Tensor; got float"):
+        ct.softplus(1.0)
 
 
 def test_expected_values_are_the_closed_forms() -> None:
@@ -177,3 +254,51 @@ def test_checks_catch_the_naive_formula(framework: str, dtype: str) -> None:
     results = torch_results(_naive_torch, dtype) if framework == "torch" else jax_results(_naive_jax, dtype)
     with pytest.raises(AssertionError, match="not finite"):
         assert_all_match(f"naive {framework}", results, dtype)
+
+
+# --------------------------------------------------------------------------
+# Subtly wrong rules fail them too
+# --------------------------------------------------------------------------
+
+
+def _textbook_sigmoid(x: Any, xp: Any) -> Any:
+    """``1 / (1 + exp(−x))``: right values, but its derivative is ∞/∞ = NaN at x = −1e4."""
+    return 1 / (1 + xp.exp(-x))
+
+
+def _softplus_with_abs(x: Any, xp: Any) -> Any:
+    """The stable softplus with ``−|x|``: right values, but JAX's ``abs'(0) = 1`` then makes
+    the second derivative at 0 equal to 1/2 instead of 1/4."""
+    return xp.maximum(x, xp.zeros_like(x)) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+@pytest.fixture
+def fresh_jax_caches() -> Any:
+    """Clear JAX's trace caches after a test that patches a rule, so no later test reuses them."""
+    yield
+    jax.clear_caches()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+def test_checks_catch_the_textbook_sigmoid(
+    impl: str, dtype: str, monkeypatch: pytest.MonkeyPatch, fresh_jax_caches: Any
+) -> None:
+    """With ``1 / (1 + exp(−x))`` as the derivative formula, second derivatives are NaN."""
+    from companion.ops.elementwise import rules
+
+    monkeypatch.setattr(rules, "softplus_derivative", _textbook_sigmoid)
+    with pytest.raises(AssertionError, match="second derivative .*not finite"):
+        assert_all_match(f"textbook sigmoid {impl}", IMPLEMENTATIONS[impl](dtype), dtype)
+
+
+@pytest.mark.parametrize("impl", ["jax custom_jvp", "jax custom_vjp"])
+def test_checks_catch_abs_at_the_kink(
+    impl: str, monkeypatch: pytest.MonkeyPatch, fresh_jax_caches: Any
+) -> None:
+    """With ``−|x|`` in the formula, JAX's second derivative at 0 is 1/2, not 1/4."""
+    from companion.ops.elementwise import rules
+
+    monkeypatch.setattr(rules, "softplus", _softplus_with_abs)
+    with pytest.raises(AssertionError, match=r"second derivative .*at x = \[0\.\]"):
+        assert_all_match(f"abs {impl}", IMPLEMENTATIONS[impl]("float64"), "float64")

@@ -177,6 +177,11 @@ class Softplus(torch.autograd.Function):
     ``jvp``, so with ``create_graph=True`` autograd differentiates that
     overflow-free formula for the second derivative.
 
+    Second derivatives are right by double backward, forward-over-reverse
+    (``torch.func.hessian``) and reverse-over-forward. Forward-over-forward
+    (``jacfwd`` of ``jacfwd``) returns 0 in PyTorch 2.13 for any Function whose
+    ``jvp`` is written with ordinary operations (PyTorch issue 197867).
+
     >>> x = torch.tensor([-1e4, 0.0, 1e4], requires_grad=True)
     >>> Softplus.apply(x).sum().backward()
     >>> x.grad
@@ -219,6 +224,13 @@ def softplus(x: Tensor) -> Tensor:
     [0.0, 0.6931471805599453, 10000.0]
     >>> x_bar.tolist()
     [0.0, 0.5, 1.0]
+    >>> import numpy as np
+    >>> softplus(np.zeros(2))
+    Traceback (most recent call last):
+        ...
+    TypeError: softplus: x must be a torch.Tensor; got ndarray
     """
+    if not isinstance(x, torch.Tensor):  # a NumPy array has .shape and .dtype too
+        raise TypeError(f"softplus: x must be {_TENSOR}; got {type(x).__name__}")
     rules.check_softplus(x, _TENSOR)
     return Softplus.apply(x)
