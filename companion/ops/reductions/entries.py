@@ -178,10 +178,17 @@ def _nonzero_rows(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarra
     return rng.standard_normal(shape) + 0.5
 
 
+_BENCHMARK_CASES = {
+    f"{rows}×{n}": lambda rng, rows=rows, n=n: (rng.standard_normal((rows, n)),)
+    for rows, n in ((256, 1024), (1024, 4096))
+}
+"""Batches of rows for ``python -m benchmarks``: the rules are O(n) per row of n."""
+
 OPS: tuple[Op, ...] = (
     Op(
         name="logsumexp",
         family="reductions",
+        chapter="ch-reductions",
         arg_names=("x",),
         formula="log Σ_j exp x_j over the last axis (shifted by the max)",
         reference=_reference_logsumexp,
@@ -191,11 +198,13 @@ OPS: tuple[Op, ...] = (
         },
         derive=derive_logsumexp,
         validate=rules.check_logsumexp,
+        benchmark_cases=_BENCHMARK_CASES,
         bad_inputs=_bad_inputs("logsumexp"),
     ),
     Op(
         name="softmax",
         family="reductions",
+        chapter="ch-reductions",
         arg_names=("x",),
         formula="exp x / Σ_j exp x_j over the last axis; VJP s ⊙ (s̄ − ⟨s, s̄⟩)",
         reference=_reference_softmax,
@@ -205,11 +214,13 @@ OPS: tuple[Op, ...] = (
         },
         derive=derive_softmax,
         validate=rules.check_softmax,
+        benchmark_cases=_BENCHMARK_CASES,
         bad_inputs=_bad_inputs("softmax"),
     ),
     Op(
         name="norm",
         family="reductions",
+        chapter="ch-reductions",
         arg_names=("x",),
         formula="sqrt(Σ_j x_j²) over the last axis; derivative 0 at x = 0",
         reference=_reference_norm,
@@ -219,6 +230,7 @@ OPS: tuple[Op, ...] = (
         },
         derive=derive_norm,
         validate=rules.check_norm,
+        benchmark_cases=_BENCHMARK_CASES,
         bad_inputs=_bad_inputs("norm"),
     ),
 )
