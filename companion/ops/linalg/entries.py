@@ -158,6 +158,7 @@ OPS: tuple[Op, ...] = (
     Op(
         name="matvec",
         family="linalg",
+        chapter="ch-forward-rules",
         arg_names=("A", "x"),
         formula="A x",
         reference=lambda xp, A, x: A @ x,
@@ -180,6 +181,7 @@ OPS: tuple[Op, ...] = (
     Op(
         name="solve",
         family="linalg",
+        chapter="ch-reverse-rules",
         arg_names=("A", "b"),
         formula="A⁻¹ b (one LU factorisation of A)",
         reference=lambda xp, A, b: xp.linalg.solve(A, b),
