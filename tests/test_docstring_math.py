@@ -35,7 +35,7 @@ def test_known_formulas_translate(formula: str, latex: str) -> None:
 
 @pytest.mark.parametrize(("literal", "formula"), [
     ("A x", True), ("y = sin x", True), ("x̄", True), ("n × n", True), ("e_k", True),
-    ("A z = rhs", True), ("Aᵀ z = rhs", True), ("y = J_n(x)", True),
+    ("A z = rhs", True), ("Aᵀ z = rhs", True), ("y = J_n(x)", True), ("out_dot = y ⊙ ẋ", True),
     ("A", False), ("(n, k)", False), ("x, y, A, b", False), ("cos_x = cos x", False),
     ("python -m companion verify", False), ("jvp = J v", False), ("vjp = Jᵀ w", False),
     ("solve(A, b) = A⁻¹ b", False), ("A @ x", False), ("a * b", False), ("x_dot", False),

@@ -33,7 +33,7 @@ SYMBOLS = {
 }
 SUPERSCRIPTS = {"⁻": "-", "ᵀ": r"\T ", "¹": "1", "²": "2"}  # \T: the book's transpose macro
 # Longer names that docstrings use as variables inside formulas.
-VARIABLES = {"rhs", "atol", "rtol"}
+VARIABLES = {"rhs", "atol", "rtol", "out_dot", "out_bar"}
 # ``name = ...`` or ``name(args) = ...`` with a longer name: code (a variable, a call, a dict key).
 ASSIGNMENT = re.compile(r"^[A-Za-z_]\w+(\([^)]*\))?\s*=\s")
 FUNCTIONS = {"sin": r"\sin ", "cos": r"\cos ", "exp": r"\exp ", "log": r"\log ",
@@ -115,7 +115,7 @@ def is_formula(literal: str) -> bool:
     >>> [is_formula(s) for s in ["A x", "sin x", "x̄", "e_k", "(n, k)", "A", "A @ x", "vjp = Jᵀ w"]]
     [True, True, True, True, False, False, False, False]
     """
-    if ASSIGNMENT.match(literal):
+    if ASSIGNMENT.match(literal) and literal.split("=")[0].strip() not in VARIABLES:
         return False
     if any(c in MARKERS for c in unicodedata.normalize("NFD", literal)):
         return True
