@@ -81,6 +81,14 @@ def _complex(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
 
 
+_ABS2_BENCHMARKS = {f"n={n}": lambda rng, n=n: (_complex(rng, (n,)),) for n in (65536, 1048576)}
+"""Complex vectors for ``python -m benchmarks``: the rules are O(n)."""
+_PHASE_MUL_BENCHMARKS = {
+    "n=65536": lambda rng: (rng.standard_normal(65536), _complex(rng, (65536,))),
+    "1024×1024 (broadcast)": lambda rng: (rng.standard_normal((1024, 1)), _complex(rng, (1024,))),
+}
+"""Same shapes, and a broadcast whose cotangents are sums over 1024 entries each."""
+
 _ints = np.arange(6).reshape(2, 3)
 _z = np.ones(3, np.complex128)
 _ABS2_DTYPES = r"a complex or real floating dtype \(complex64/128, float16/32/64, bfloat16\)"
@@ -99,6 +107,7 @@ OPS: tuple[Op, ...] = (
         },
         derive=derive_abs2,
         validate=rules.check_abs2,
+        benchmark_cases=_ABS2_BENCHMARKS,
         bad_inputs=(
             BadInput("integer z", (_ints,), TypeError, rf"abs2: z must have {_ABS2_DTYPES}; got dtype int64"),
             BadInput("boolean z", (np.ones(2, bool),), TypeError, rf"abs2: z must have {_ABS2_DTYPES}; got dtype bool"),
@@ -117,6 +126,7 @@ OPS: tuple[Op, ...] = (
         },
         derive=derive_phase_mul,
         validate=rules.check_phase_mul,
+        benchmark_cases=_PHASE_MUL_BENCHMARKS,
         bad_inputs=(
             BadInput("complex theta", (_z, _z), TypeError,
                      r"phase_mul: theta must have a real floating dtype \(float32/float64\): the phase angle "
