@@ -172,10 +172,10 @@ class _AtenRecorder(TorchDispatchMode):
 
 
 def _backward_ops(op: Op, requires: tuple[bool, ...]) -> tuple[list[str], tuple[object, ...]]:
-    args = tuple(torch.tensor(a, dtype=F64, requires_grad=r) for a, r in zip(op.example(), requires))
+    args = tuple(torch.tensor(a, requires_grad=r) for a, r in zip(op.example(), requires))  # float64 or complex128
     out = op.torch()(*args)
     with _AtenRecorder() as rec:
-        grads = torch.autograd.grad(out.sum(), [a for a in args if a.requires_grad])
+        grads = torch.autograd.grad(out.real.sum(), [a for a in args if a.requires_grad])
     return rec.ops, grads
 
 
