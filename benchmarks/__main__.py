@@ -56,20 +56,9 @@ def _cases(quick: bool) -> list[Case]:
 
 def _hand_written(quick: bool) -> list[Case]:
     elementwise = [256] if quick else [256, 2048]
-    dense = [256] if quick else [256, 1024, 2048]
-
-    def well_conditioned(rng: np.random.Generator, n: int) -> np.ndarray:
-        return rng.standard_normal((n, n)) + n**0.5 * np.eye(n)
-
     cases = []
     for n in elementwise:
         cases.append(Case("sin_mul", f"{n}×{n}", lambda r, n=n: (r.standard_normal((n, n)), r.standard_normal((n, n)))))
-    for n in dense:
-        cases.append(Case("matvec", f"n={n}", lambda r, n=n: (r.standard_normal((n, n)), r.standard_normal(n))))
-    for n in dense:
-        cases.append(Case("solve", f"n={n}", lambda r, n=n: (well_conditioned(r, n), r.standard_normal(n))))
-    for n in dense[-1:]:
-        cases.append(Case("solve", f"n={n}, k=16", lambda r, n=n: (well_conditioned(r, n), r.standard_normal((n, 16)))))
     for n in elementwise:
         cases.append(Case("sin", f"{n}×{n}", lambda r, n=n: (r.standard_normal((n, n)),)))
     return cases

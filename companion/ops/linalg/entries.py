@@ -163,6 +163,9 @@ OPS: tuple[Op, ...] = (
         formula="A x",
         reference=lambda xp, A, x: A @ x,
         cases={"4x3": lambda rng: (rng.standard_normal((4, 3)), rng.standard_normal(3))},
+        benchmark_cases={
+            f"n={n}": lambda rng, n=n: (rng.standard_normal((n, n)), rng.standard_normal(n)) for n in (256, 1024, 2048)
+        },
         derive=derive_matvec,
         validate=rules.check_matvec,
         bad_inputs=(
@@ -188,6 +191,10 @@ OPS: tuple[Op, ...] = (
         cases={
             "vector_b": lambda rng: (_well_conditioned(rng, 4), rng.standard_normal(4)),
             "matrix_b": lambda rng: (_well_conditioned(rng, 4), rng.standard_normal((4, 2))),
+        },
+        benchmark_cases={
+            **{f"n={n}": lambda rng, n=n: (_well_conditioned(rng, n), rng.standard_normal(n)) for n in (256, 1024, 2048)},
+            "n=2048, k=16": lambda rng: (_well_conditioned(rng, 2048), rng.standard_normal((2048, 16))),
         },
         derive=derive_solve,
         validate=rules.check_solve,
