@@ -193,6 +193,8 @@ OPS: tuple[Op, ...] = (
                      r"softplus: x must have a real floating dtype .*; got dtype int64"),
             BadInput("boolean x", (np.ones(2, bool),), TypeError,
                      r"softplus: x must have a real floating dtype .*; got dtype bool"),
+            BadInput("complex x", (np.ones(2, complex),), TypeError,
+                     r"softplus: x must have a real floating dtype .*; got dtype complex128"),
         ),
     ),
 )
