@@ -16,6 +16,7 @@ TypeError: f: x must have a real floating dtype (float16/32/64, bfloat16); got d
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 __all__ = [
@@ -40,14 +41,33 @@ def shape_of(a: Any) -> tuple[int, ...]:
     return tuple(int(n) for n in a.shape)
 
 
+TORCH_TENSOR = "a torch.Tensor"
+"""The ``array_type`` of the PyTorch entry points: only ``torch.Tensor`` (and subclasses) pass."""
+
+
+def _check_array(op: str, array_type: str, name: str, a: Any) -> None:
+    """``a`` has a shape and a dtype, and is a ``torch.Tensor`` where ``array_type`` asks for one.
+
+    >>> import numpy as np
+    >>> _check_array("f", TORCH_TENSOR, "x", np.ones(2))
+    Traceback (most recent call last):
+        ...
+    TypeError: f: x must be a torch.Tensor; got ndarray
+    """
+    if getattr(a, "dtype", None) is None or not hasattr(a, "shape"):
+        raise TypeError(f"{op}: {name} must be {array_type}; got {type(a).__name__}")
+    if array_type == TORCH_TENSOR:
+        torch = sys.modules.get("torch")
+        if torch is None or not isinstance(a, torch.Tensor):
+            raise TypeError(f"{op}: {name} must be {array_type}; got {type(a).__name__}")
+
+
 def check_arrays(op: str, array_type: str, **args: Any) -> str:
     """Every argument is an array of a real floating dtype, and all dtypes agree; returns that dtype's name."""
     names = []
     for name, a in args.items():
-        dtype = getattr(a, "dtype", None)
-        if dtype is None or not hasattr(a, "shape"):
-            raise TypeError(f"{op}: {name} must be {array_type}; got {type(a).__name__}")
-        d = str(dtype).removeprefix("torch.")
+        _check_array(op, array_type, name, a)
+        d = dtype_name(a)
         if d not in FLOATING:
             raise TypeError(
                 f"{op}: {name} must have a real floating dtype (float16/32/64, bfloat16); got dtype {d}"
@@ -72,8 +92,7 @@ def check_dtypes(op: str, array_type: str, allowed: frozenset[str], expected: st
     """
     names = []
     for name, a in args.items():
-        if getattr(a, "dtype", None) is None or not hasattr(a, "shape"):
-            raise TypeError(f"{op}: {name} must be {array_type}; got {type(a).__name__}")
+        _check_array(op, array_type, name, a)
         d = dtype_name(a)
         if d not in allowed:
             raise TypeError(f"{op}: {name} must have {expected}; got dtype {d}")

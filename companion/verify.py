@@ -356,7 +356,11 @@ def check_torch_bad_inputs(op: Op) -> str:
         lambda: fn([0.0] * len(good[0]), *_torch_args(good[1:])), TypeError,
         rf"{op.name}: {op.arg_names[0]} must be a torch.Tensor; got list", "list argument",
     )
-    return f"{len(op.bad_inputs) + 1} rejected"
+    _expect_error(
+        lambda: fn(*_torch_args(good[:-1]), good[-1]), TypeError,
+        rf"{op.name}: {op.arg_names[-1]} must be a torch.Tensor; got ndarray", "NumPy argument",
+    )
+    return f"{len(op.bad_inputs) + 2} rejected"
 
 
 def _expect_error(call: Callable[[], Any], error: type[Exception], match: str, why: str) -> None:
