@@ -28,6 +28,9 @@ from docstring_math import UnknownSymbol, is_formula, to_latex, typeset_literals
     ("out_dot = y ⊙ ẋ", r"\mathrm{out\_dot} = y \odot \dot{x}"),
     ("‖ẏ − ẏ_fd‖ ≤ rtol·‖ẏ_fd‖", r"\lVert \dot{y} - \dot{y}_{\mathrm{fd}}\rVert \le \mathrm{rtol}\cdot \lVert \dot{y}_{\mathrm{fd}}\rVert"),
     ("adj(A) b / det A", r"\operatorname{adj}(A) b / \det A"),
+    ("θ̄ = Re(conj(i e^{iθ} z) ⊙ ō)", r"\bar{\theta} = \mathrm{Re}(\mathrm{conj}(i e^{i\theta} z) \odot \bar{o})"),
+    ("r = √(Σⱼ xⱼ²)", r"r = \surd (\sum _{j} x_{j}^{2})"),
+    ("(∂f/∂z̄)ᴴ w̄ ≥ ½ λ₁", r"(\partial f/\partial \bar{z})^{\mathsf{H}} \bar{w} \ge \tfrac{1}{2} \lambda _{1}"),
 ])
 def test_known_formulas_translate(formula: str, latex: str) -> None:
     assert to_latex(formula) == latex

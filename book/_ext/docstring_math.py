@@ -24,14 +24,22 @@ from typing import Any
 DOT, BAR = "\u0307", "\u0304"  # combining dot above, combining macron (after NFD)
 
 # A literal is a formula when it contains one of these.
-MARKERS = set("⊙−⁻ᵀΣ‖⟨⟩↦≤≈×→∂²·ε") | {DOT, BAR}
+GREEK = {"θ": r"\theta", "λ": r"\lambda", "σ": r"\sigma", "φ": r"\varphi", "μ": r"\mu",
+         "π": r"\pi", "δ": r"\delta", "Δ": r"\Delta", "Φ": r"\Phi", "Λ": r"\Lambda",
+         "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "ω": r"\omega", "Ω": r"\Omega",
+         "ψ": r"\psi", "Ψ": r"\Psi", "τ": r"\tau", "ρ": r"\rho", "η": r"\eta"}
+MARKERS = set("⊙−⁻ᵀᴴΣ‖⟨⟩↦≤≥≠≈×→∂²³·ε∞½±∘⊗√∈ⱼᵢ₀₁₂₃") | set(GREEK) | {DOT, BAR, "\u0338"}
 
 SYMBOLS = {
     "⊙": r"\odot ", "−": "-", "Σ": r"\sum ", "⟨": r"\langle ", "⟩": r"\rangle ",
     "↦": r"\mapsto ", "≤": r"\le ", "≈": r"\approx ", "×": r"\times ", "→": r"\to ",
     "∂": r"\partial ", "·": r"\cdot ", "ε": r"\varepsilon ", "…": r"\dots ",
+    "≥": r"\ge ", "≠": r"\ne ", "∞": r"\infty ", "½": r"\tfrac{1}{2}", "±": r"\pm ",
+    "∘": r"\circ ", "⊗": r"\otimes ", "√": r"\surd ", "∈": r"\in ",
+    **{g: latex + " " for g, latex in GREEK.items()},
 }
-SUPERSCRIPTS = {"⁻": "-", "ᵀ": r"\T ", "¹": "1", "²": "2"}  # \T: the book's transpose macro
+SUPERSCRIPTS = {"⁻": "-", "ᵀ": r"\T ", "ᴴ": r"\mathsf{H}", "¹": "1", "²": "2", "³": "3", "ˣ": "x"}
+SUBSCRIPTS = {"ⱼ": "j", "ᵢ": "i", "₀": "0", "₁": "1", "₂": "2", "₃": "3"}  # \T: the book's transpose macro
 # Longer names that docstrings use as variables inside formulas.
 VARIABLES = {"rhs", "atol", "rtol", "out_dot", "out_bar"}
 # ``name = ...`` or ``name(args) = ...`` with a longer name: code (a variable, a call, a dict key).
@@ -40,10 +48,11 @@ FUNCTIONS = {"sin": r"\sin ", "cos": r"\cos ", "exp": r"\exp ", "log": r"\log ",
              "det": r"\det ", "adj": r"\operatorname{adj}", "vec": r"\operatorname{vec}"}
 
 TOKEN = re.compile(
-    rf"(?P<accent>[A-Za-z][{DOT}{BAR}])"
+    rf"(?P<accent>[A-Za-z{''.join(GREEK)}][{DOT}{BAR}])"
     r"|(?P<sub>_[A-Za-z0-9]+)"
     r"|(?P<word>[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*)"
-    r"|(?P<sup>[⁻ᵀ¹²]+)"
+    r"|(?P<sup>[⁻ᵀᴴ¹²³ˣ]+)"
+    r"|(?P<subs>[ⱼᵢ₀₁₂₃]+)"
     r"|(?P<norm>‖)"
     r"|(?P<other>.)",
     re.DOTALL,
@@ -72,10 +81,10 @@ def to_latex(formula: str) -> str:
     '\\bar{b} = A^{-\\T} \\bar{x}'
     """
     out, norms_open = [], False
-    for m in TOKEN.finditer(unicodedata.normalize("NFD", formula)):
+    for m in TOKEN.finditer(unicodedata.normalize("NFD", formula).replace("=\u0338", "≠")):
         kind, text = m.lastgroup, m.group()
         if kind == "accent":
-            out.append((r"\dot{" if text[1] == DOT else r"\bar{") + text[0] + "}")
+            out.append((r"\dot{" if text[1] == DOT else r"\bar{") + GREEK.get(text[0], text[0]) + "}")
         elif kind == "sub":
             out.append("_{" + _name(text[1:]) + "}")
         elif kind == "word":
@@ -88,6 +97,8 @@ def to_latex(formula: str) -> str:
                 out.append(_name(text))
         elif kind == "sup":
             out.append("^{" + "".join(SUPERSCRIPTS[c] for c in text) + "}")
+        elif kind == "subs":
+            out.append("_{" + "".join(SUBSCRIPTS[c] for c in text) + "}")
         elif kind == "norm":
             out.append(r"\rVert " if norms_open else r"\lVert ")
             norms_open = not norms_open
