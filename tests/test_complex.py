@@ -237,6 +237,22 @@ def _phase_mul_cotangents_without_conj(theta: Any, z: Any, out_bar: Any, xp: Any
     return theta_bar, z_bar
 
 
+def _phase_mul_cotangents_theta_in_jax_convention(theta: Any, z: Any, out_bar: Any, xp: Any,
+                                                  needs: Any = (True, True)) -> Any:
+    e = xp.exp(1j * theta)
+    theta_bar = xp.sum_to_shape(-xp.imag(out_bar * e * z), theta.shape) if needs[0] else None  # JAX's
+    z_bar = xp.sum_to_shape(xp.conj(e) * out_bar, z.shape) if needs[1] else None
+    return theta_bar, z_bar
+
+
+def _phase_mul_cotangents_complex_theta_bar(theta: Any, z: Any, out_bar: Any, xp: Any,
+                                            needs: Any = (True, True)) -> Any:
+    e = xp.exp(1j * theta)
+    theta_bar = xp.sum_to_shape(xp.conj(1j * e * z) * out_bar, theta.shape) if needs[0] else None  # no Re
+    z_bar = xp.sum_to_shape(xp.conj(e) * out_bar, z.shape) if needs[1] else None
+    return theta_bar, z_bar
+
+
 def _abs2_cotangents_in_jax_convention(z: Any, out_bar: Any, xp: Any, needs: Any = (True,)) -> Any:
     return (2 * out_bar * xp.conj(z) if needs[0] else None,)  # JAX's cotangent in PyTorch
 
@@ -248,6 +264,8 @@ def _abs2_tangent_without_conj(z: Any, z_dot: Any, xp: Any) -> Any:
 BROKEN = {
     "phase_mul z cotangent without conj": ("phase_mul_cotangents", _phase_mul_cotangents_without_conj, "phase_mul"),
     "abs2 cotangent in the other convention": ("abs2_cotangents", _abs2_cotangents_in_jax_convention, "abs2 complex"),
+    "phase_mul theta cotangent in the other convention": ("phase_mul_cotangents",
+                                                          _phase_mul_cotangents_theta_in_jax_convention, "phase_mul"),
     "abs2 tangent without conj": ("abs2_tangent", _abs2_tangent_without_conj, "abs2 complex"),
 }
 
@@ -265,3 +283,20 @@ def test_a_forgotten_conjugate_fails(broken: str, monkeypatch: pytest.MonkeyPatc
         test_jax_matches_builtin(case, vjp=vjp)
     with pytest.raises(AssertionError):
         test_jax_check_grads_with_complex_inputs(case)
+
+
+def test_a_complex_theta_cotangent_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A theta cotangent without its real part: PyTorch rejects it; in JAX the gradient comes back
+    complex (its real part right), which check_grads does not notice but the dtype comparison with
+    the built-in does."""
+    monkeypatch.setattr(rules, "phase_mul_cotangents", _phase_mul_cotangents_complex_theta_bar)
+    with pytest.raises(RuntimeError, match="input_is_complex == grad_is_complex"):
+        test_torch_matches_builtin("phase_mul")
+    with pytest.raises(AssertionError):
+        test_jax_matches_builtin("phase_mul", vjp=True)
+    with jax.enable_x64(True):
+        check_grads(cj.phase_mul_vjp, (THETA, ZB), order=1, modes=("rev",))  # blind to it
+        theta_bar = jax.grad(_jax_loss(cj.phase_mul_vjp))(THETA, ZB)
+        want = jax.grad(_jax_loss(lambda t, z: jnp.exp(1j * t) * z))(THETA, ZB)
+    assert jnp.iscomplexobj(theta_bar) and np.abs(np.imag(theta_bar)).max() > 1e-3
+    np.testing.assert_allclose(np.real(theta_bar), want, rtol=1e-12, atol=1e-12)
