@@ -4,7 +4,10 @@
   there (and right for a symmetric ``Q``, which is why tests with symmetric
   matrices miss it); the companion's ``ȳ (Q + Qᵀ) x`` is right.
 * ``inv`` and ``logdet`` factorise once, in every mode, in both frameworks.
-* ``logdet`` with ``det A < 0`` agrees with the frameworks' ``slogdet``.
+* ``logdet`` with ``det A < 0`` agrees with the frameworks' ``slogdet`` (value,
+  gradient and tangent).
+* The VJPs of ``inv`` and ``logdet`` with their transposes forgotten fail the
+  checker for a non-symmetric ``A`` and pass it for a symmetric one.
 * A singular ``A`` raises in PyTorch and gives non-finite values in JAX.
 """
 
@@ -82,6 +85,41 @@ def test_quad_form_gradients_match_the_builtin_and_not_two_Q_x() -> None:
             np.testing.assert_allclose(x_bar, (Q_NONSYMMETRIC + Q_NONSYMMETRIC.T) @ X, rtol=1e-12)
             np.testing.assert_allclose(Q_bar, np.outer(X, X), rtol=1e-12)
             assert not np.allclose(x_bar, two_Q_x, rtol=1e-3)
+
+
+# --------------------------------------------------------------------------
+# inv and logdet: forgotten transposes pass with symmetric matrices only
+# --------------------------------------------------------------------------
+
+
+def _inv(A: np.ndarray) -> np.ndarray:
+    return rules.inv(A, numpy_ops)
+
+
+def _logdet(A: np.ndarray) -> np.ndarray:
+    return rules.logdet(A, numpy_ops)[0]
+
+
+def _inv_vjp_untransposed(primals: tuple[np.ndarray], Y_bar: np.ndarray) -> tuple[np.ndarray]:
+    Y = np.linalg.inv(primals[0])
+    return (-Y @ Y_bar @ Y,)  # the mistake: −Y Ȳ Y instead of −Yᵀ Ȳ Yᵀ
+
+
+def _logdet_vjp_untransposed(primals: tuple[np.ndarray], y_bar: np.ndarray) -> tuple[np.ndarray]:
+    return (y_bar * np.linalg.inv(primals[0]),)  # the mistake: A⁻¹ instead of A⁻ᵀ
+
+
+@pytest.mark.parametrize(
+    "f, wrong_vjp",
+    [(_inv, _inv_vjp_untransposed), (_logdet, _logdet_vjp_untransposed)],
+    ids=["inv", "logdet"],
+)
+def test_forgotten_transposes_fail_the_checker_for_a_nonsymmetric_A(f, wrong_vjp) -> None:  # type: ignore[no-untyped-def]
+    A = _negative_det_matrix()
+    with pytest.raises(RuleCheckError, match=r"dot-product test .* for input A"):
+        check_rule(f, (A,), vjp=wrong_vjp, arg_names=("A",))
+    # ... and pass it for a symmetric A: tests with symmetric matrices cannot see them.
+    check_rule(f, (A + A.T,), vjp=wrong_vjp, arg_names=("A",))
 
 
 # --------------------------------------------------------------------------
@@ -172,6 +210,16 @@ def test_logdet_negative_determinant_matches_slogdet() -> None:
         np.testing.assert_allclose(
             jax.jvp(cj.logdet, (jnp.asarray(A_np),), (jnp.eye(4),))[1], np.trace(np.linalg.inv(A_np)), rtol=1e-12
         )
+    # Forward mode in PyTorch: ẏ = tr(A⁻¹ Ȧ), as slogdet's, with a non-symmetric Ȧ.
+    A_dot = torch.from_numpy(np.random.default_rng(21).standard_normal((4, 4)))
+    A0 = torch.from_numpy(A_np)
+    got_value, got_tangent = torch.func.jvp(ct.logdet, (A0,), (A_dot,))
+    want_value, want_tangent = torch.func.jvp(lambda A: torch.linalg.slogdet(A)[1], (A0,), (A_dot,))
+    torch.testing.assert_close(got_value, want_value, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(got_tangent, want_tangent, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(
+        got_tangent, torch.trace(torch.linalg.solve(A0, A_dot)), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_logdet_without_abs_would_be_nan_for_a_negative_determinant() -> None:

@@ -287,6 +287,8 @@ OPS: tuple[Op, ...] = (
                      r"logdet: A must be a square matrix of shape \(n, n\); got shape \(3, 2\)"),
             BadInput("A is a vector", (np.ones(3),), ValueError,
                      r"logdet: A must be a square matrix .*; got shape \(3,\)"),
+            BadInput("A is a batch", (np.ones((2, 3, 3)),), ValueError,
+                     r"logdet: A must be a square matrix .*; got shape \(2, 3, 3\)"),
             BadInput("integer A", (np.eye(2, dtype=np.int64),), TypeError,
                      r"logdet: A must have a real floating dtype .*; got dtype int64"),
             BadInput("half precision", (np.eye(2, dtype=np.float16),), TypeError,
