@@ -7,6 +7,12 @@ entries and rows of ``−inf``, and the norm at ``x = 0`` in every mode of both
 frameworks. Expected values come from float64 NumPy with the shift written
 out here, or are the companion's documented choices (value 0 and derivative 0
 for the norm at 0; ``−inf`` with zero gradient for a row of ``−inf``).
+
+Away from the corner, second derivatives by every composition of ``jacfwd``
+and ``jacrev`` are compared with the built-ins' Hessians. PyTorch 2.13's
+forward-over-forward through these Functions returns 0 (PyTorch issue
+197867): a strict ``xfail`` records it, so that the day PyTorch fixes it the
+test reports it.
 """
 
 from __future__ import annotations
@@ -233,3 +239,80 @@ def test_naive_direction_is_nan_at_zero() -> None:
         naive = ZERO / rules.norm(ZERO, numpy_ops)
     assert np.isnan(naive).all()
     np.testing.assert_array_equal(rules.norm_direction(ZERO, rules.norm(ZERO, numpy_ops), numpy_ops), ZERO)
+
+
+def test_plus_inf_entry_is_not_covered() -> None:
+    """The documented limit: a ``+inf`` entry gives ``logsumexp = +inf`` and NaN in the gradient."""
+    x = torch.tensor([0.0, np.inf], dtype=F64, requires_grad=True)
+    y = ct.logsumexp(x)
+    (g,) = torch.autograd.grad(y, x)
+    assert y.item() == np.inf and torch.isnan(g).any()
+    with jax.enable_x64(True):
+        assert bool(jnp.isnan(jax.grad(cj.logsumexp)(jnp.asarray([0.0, np.inf]))).any())
+
+
+# --------------------------------------------------------------------------
+# Second derivatives away from the corner, by every composition of both frameworks
+# --------------------------------------------------------------------------
+
+X_H = np.array([0.3, -1.2, 2.0, 0.7])
+W_H = np.cos(np.arange(4.0))  # weights that make softmax's output a scalar
+
+# name: (companion torch, torch built-in, companion jax custom_jvp, companion jax custom_vjp)
+SECOND = {
+    "logsumexp": (ct.logsumexp, lambda a: torch.logsumexp(a, -1), cj.logsumexp, cj.logsumexp_vjp),
+    "softmax": (
+        lambda a: (ct.softmax(a) * torch.from_numpy(W_H)).sum(),
+        lambda a: (torch.softmax(a, -1) * torch.from_numpy(W_H)).sum(),
+        lambda a: (cj.softmax(a) * W_H).sum(),
+        lambda a: (cj.softmax_vjp(a) * W_H).sum(),
+    ),
+    "norm": (ct.norm, lambda a: torch.linalg.vector_norm(a, dim=-1), cj.norm, cj.norm_vjp),
+}
+
+
+def _hessian_of_builtin(name: str) -> np.ndarray:
+    return tf.hessian(SECOND[name][1])(torch.tensor(X_H, dtype=F64)).numpy()
+
+
+@pytest.mark.parametrize("name", SECOND)
+@pytest.mark.parametrize("route", ["jacfwd of jacrev", "jacrev of jacfwd", "jacrev of jacrev"])
+def test_torch_second_derivatives(name: str, route: str) -> None:
+    compose = {
+        "jacfwd of jacrev": tf.hessian,
+        "jacrev of jacfwd": lambda f: tf.jacrev(tf.jacfwd(f)),
+        "jacrev of jacrev": lambda f: tf.jacrev(tf.jacrev(f)),
+    }[route]
+    got = compose(SECOND[name][0])(torch.tensor(X_H, dtype=F64)).numpy()
+    np.testing.assert_allclose(got, _hessian_of_builtin(name), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PyTorch 2.13: forward-over-forward through an autograd.Function whose jvp uses "
+    "ordinary operations returns 0 (pytorch/pytorch#197867)",
+)
+@pytest.mark.parametrize("name", SECOND)
+def test_torch_forward_over_forward(name: str) -> None:
+    got = tf.jacfwd(tf.jacfwd(SECOND[name][0]))(torch.tensor(X_H, dtype=F64)).numpy()
+    np.testing.assert_allclose(got, _hessian_of_builtin(name), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", SECOND)
+def test_torch_forward_over_forward_is_zero_today(name: str) -> None:
+    """What the strict xfail above records (and the chapter shows): exactly 0, not a rounding error."""
+    got = tf.jacfwd(tf.jacfwd(SECOND[name][0]))(torch.tensor(X_H, dtype=F64))
+    assert bool((got == 0).all())
+
+
+@pytest.mark.parametrize("name", SECOND)
+def test_jax_second_derivatives(name: str) -> None:
+    """Every composition of the custom_jvp version, and reverse over reverse of the custom_vjp one."""
+    want = _hessian_of_builtin(name)
+    _, _, f_jvp, f_vjp = SECOND[name]
+    with jax.enable_x64(True):
+        x = jnp.asarray(X_H)
+        for outer in (jax.jacfwd, jax.jacrev):
+            for inner in (jax.jacfwd, jax.jacrev):
+                np.testing.assert_allclose(np.asarray(outer(inner(f_jvp))(x)), want, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(np.asarray(jax.jacrev(jax.jacrev(f_vjp))(x)), want, rtol=1e-13, atol=1e-15)

@@ -8,6 +8,12 @@ derivatives come from the rules as well: ``LogSumExp``'s derivative is
 nothing else); ``Norm`` saves ``x`` and its output ``r`` and computes the
 direction ``x / r`` with the zero subgradient at ``x = 0``. The formulas come
 from ``companion.ops.reductions.rules``; this module is wiring.
+
+Second derivatives are right by double backward, forward-over-reverse
+(``torch.func.hessian``), reverse-over-forward and reverse-over-reverse.
+Forward-over-forward (``torch.func.jacfwd`` of ``jacfwd``) returns 0 in
+PyTorch 2.13, at every ``x``, for a Function whose ``jvp`` combines tensors
+with ordinary operations, as these do (PyTorch issue 197867).
 """
 
 from __future__ import annotations
@@ -93,7 +99,8 @@ def softmax(x: Tensor) -> Tensor:
 
 class LogSumExp(torch.autograd.Function):
     """``y = log Σ_j exp x_j`` over the last axis. JVP ``ẏ = ⟨s, ẋ⟩``; VJP ``x̄ = ȳ s``,
-    with ``s = Softmax.apply(x)``, so second derivatives come from :class:`Softmax`'s rules.
+    with ``s = Softmax.apply(x)``, so second derivatives come from :class:`Softmax`'s rules
+    (except forward-over-forward, 0 in PyTorch 2.13: see the module's docstring).
 
     >>> x = torch.tensor([0.0, 0.0], dtype=torch.float64)
     >>> torch.func.hessian(LogSumExp.apply)(x)
