@@ -316,3 +316,10 @@ def test_jax_second_derivatives(name: str) -> None:
             for inner in (jax.jacfwd, jax.jacrev):
                 np.testing.assert_allclose(np.asarray(outer(inner(f_jvp))(x)), want, rtol=1e-13, atol=1e-15)
         np.testing.assert_allclose(np.asarray(jax.jacrev(jax.jacrev(f_vjp))(x)), want, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("fn", [cj.logsumexp_vjp, cj.softmax_vjp, cj.norm_vjp])
+def test_jax_custom_vjp_versions_are_reverse_mode_only(fn: Callable[..., Any]) -> None:
+    """What the JAX module's docstring says: ``jax.jvp`` raises a TypeError on the custom_vjp versions."""
+    with pytest.raises(TypeError, match=r"can't apply forward-mode autodiff \(jvp\) to a custom_vjp function"):
+        jax.jvp(fn, (jnp.ones(3),), (jnp.ones(3),))
