@@ -46,21 +46,11 @@ class Case:
 
 
 def _cases(quick: bool) -> list[Case]:
-    """The registry's benchmark cases (the first size of each op with ``quick``), then the older hand-written ones."""
+    """The registry's benchmark cases (only the first size of each op with ``quick``)."""
     cases = []
     for op in OPS:
         for size, make in list(op.benchmark_cases.items())[: 1 if quick else None]:
             cases.append(Case(op.name, size, make))
-    return cases + _hand_written(quick)
-
-
-def _hand_written(quick: bool) -> list[Case]:
-    elementwise = [256] if quick else [256, 2048]
-    cases = []
-    for n in elementwise:
-        cases.append(Case("sin_mul", f"{n}×{n}", lambda r, n=n: (r.standard_normal((n, n)), r.standard_normal((n, n)))))
-    for n in elementwise:
-        cases.append(Case("sin", f"{n}×{n}", lambda r, n=n: (r.standard_normal((n, n)),)))
     return cases
 
 

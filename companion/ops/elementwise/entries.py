@@ -144,6 +144,9 @@ OPS: tuple[Op, ...] = (
             "same_shape": lambda rng: (rng.standard_normal((3, 4)), rng.standard_normal((3, 4))),
             "broadcast": lambda rng: (rng.standard_normal((3, 1)), rng.standard_normal((4,))),
         },
+        benchmark_cases={
+            f"{n}×{n}": lambda rng, n=n: (rng.standard_normal((n, n)), rng.standard_normal((n, n))) for n in (256, 2048)
+        },
         derive=derive_sin_mul,
         validate=rules.check_sin_mul,
         bad_inputs=(
@@ -166,6 +169,7 @@ OPS: tuple[Op, ...] = (
             "vector": lambda rng: (rng.standard_normal(5),),
             "matrix": lambda rng: (rng.standard_normal((2, 3)),),
         },
+        benchmark_cases={f"{n}×{n}": lambda rng, n=n: (rng.standard_normal((n, n)),) for n in (256, 2048)},
         derive=derive_sin,
         validate=rules.check_sin,
         bad_inputs=(
@@ -184,6 +188,9 @@ OPS: tuple[Op, ...] = (
             "vector": lambda rng: (3 * rng.standard_normal(6),),
             "matrix": lambda rng: (3 * rng.standard_normal((3, 2)),),
             "kink and tails": lambda rng: (np.array([-30.0, -1.5, 0.0, 1.5, 30.0]),),
+        },
+        benchmark_cases={
+            f"n={n}": lambda rng, n=n: (10 * rng.standard_normal(n),) for n in (65536, 1048576)
         },
         derive=derive_softplus,
         validate=rules.check_softplus,

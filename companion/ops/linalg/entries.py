@@ -220,6 +220,9 @@ OPS: tuple[Op, ...] = (
         formula="xᵀ Q x (Q not symmetric)",
         reference=lambda xp, x, Q: x @ Q @ x,
         cases={"nonsymmetric_Q": lambda rng: (rng.standard_normal(4), rng.standard_normal((4, 4)))},
+        benchmark_cases={
+            f"n={n}": lambda rng, n=n: (rng.standard_normal(n), rng.standard_normal((n, n))) for n in (1024, 4096)
+        },
         derive=derive_quad_form,
         validate=rules.check_quad_form,
         chapter="ch-products",
