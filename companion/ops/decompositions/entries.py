@@ -151,6 +151,12 @@ def _symmetric_spread(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.diag(np.arange(n) - n / 2) + 0.2 * (P + P.T) / 2
 
 
+def _symmetric(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A random symmetric ``n × n`` matrix, ``(P + Pᵀ)/2`` for a standard normal ``P``."""
+    P = rng.standard_normal((n, n))
+    return (P + P.T) / 2
+
+
 def _bad_inputs(op: str) -> tuple[BadInput, ...]:
     """The shape and dtype errors (checked eagerly and under ``jit``); symmetry is checked by values only."""
     return (
@@ -192,6 +198,8 @@ OPS: tuple[Op, ...] = (
         derive=derive_cholesky,
         validate=rules.check_cholesky,
         bad_inputs=_bad_inputs("cholesky"),
+        chapter="ch-decompositions",
+        benchmark_cases={f"n={n}": lambda rng, n=n: (_spd(rng, n),) for n in (256, 1024)},
         not_applicable={
             **dict.fromkeys(_FD_BATTERIES, _NOT_SYMMETRIC_FD),
             "torch.func": _NOT_SPD_BATCH,
@@ -207,6 +215,8 @@ OPS: tuple[Op, ...] = (
         derive=derive_eigh,
         validate=rules.check_eigh,
         bad_inputs=_bad_inputs("eigh"),
+        chapter="ch-decompositions",
+        benchmark_cases={f"n={n}": lambda rng, n=n: (_symmetric(rng, n),) for n in (256, 1024)},
         not_applicable=dict.fromkeys(_FD_BATTERIES, _NOT_SYMMETRIC_FD),
     ),
 )

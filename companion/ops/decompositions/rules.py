@@ -135,7 +135,7 @@ def _check_square(op: str, A: Any, array_type: str) -> None:
 
 
 def check_cholesky(A: Any, array_type: str = "an array") -> None:
-    """``A``: a float32/float64 square matrix ``(n, n)`` (shape and dtype only; see :func:`check_symmetric`).
+    """``A``: a float32/float64 square matrix ``(n, n)`` (shape and dtype; symmetry is a value check).
 
     >>> check_cholesky(np.ones((2, 3)))
     Traceback (most recent call last):
@@ -177,7 +177,7 @@ def check_symmetric(op: str, A: Any, xp: ArrayOps) -> None:
 
 
 def eigh(A: Array, xp: ArrayOps) -> tuple[Array, Array]:
-    """Primal: ``(w, V)`` with ``sym(A) = V diag(w) Vᵀ``, ``w`` ascending, ``V`` orthogonal (the library's).
+    """Primal: ``(w, V)`` with ``V diag(w) Vᵀ = sym(A)``, ``w`` ascending, ``V`` orthogonal (the library's).
 
     Each column of ``V`` is defined up to its sign (and, for a repeated
     eigenvalue, up to a rotation within the eigenspace); the library picks one.
@@ -209,7 +209,9 @@ def eigh_gap_reciprocals(w: Array, xp: ArrayOps) -> Array:
 
 
 def eigh_tangent(w: Array, V: Array, A_dot: Array, xp: ArrayOps) -> tuple[Array, Array]:
-    """JVP: ``ẇ = diag(Vᵀ sym(Ȧ) V)``, ``V̇ = V (F ∘ (Vᵀ sym(Ȧ) V))``, ``F`` of :func:`eigh_gap_reciprocals`.
+    """JVP: ``ẇ = diag(Vᵀ sym(Ȧ) V)``, ``V̇ = V (F ∘ (Vᵀ sym(Ȧ) V))``, ``F`` with entries ``1/(w_j − w_i)``.
+
+    ``F`` is :func:`eigh_gap_reciprocals`, zero where ``w_i = w_j``.
 
     From ``M = Vᵀ sym(Ȧ) V = Ω diag(w) − diag(w) Ω + diag(ẇ)`` with the
     antisymmetric ``Ω = Vᵀ V̇``: ``M_ij = (w_j − w_i) Ω_ij``.
@@ -230,7 +232,9 @@ def eigh_tangent(w: Array, V: Array, A_dot: Array, xp: ArrayOps) -> tuple[Array,
 def eigh_cotangents(
     w: Array, V: Array, w_bar: Array | None, V_bar: Array | None, xp: ArrayOps, needs: Needs = (True,)
 ) -> tuple[Array | None]:
-    """VJP: ``Ā = sym(V (diag(w̄) + F ∘ (Vᵀ V̄)) Vᵀ)``, ``F`` of :func:`eigh_gap_reciprocals`.
+    """VJP: ``Ā = sym(V (diag(w̄) + F ∘ (Vᵀ V̄)) Vᵀ)``, ``F`` with entries ``1/(w_j − w_i)``.
+
+    ``F`` is :func:`eigh_gap_reciprocals`, zero where ``w_i = w_j``.
 
     The adjoint of the JVP: with ``M = Vᵀ sym(Ȧ) V``, ``⟨w̄, ẇ⟩ + ⟨V̄, V̇⟩ =
     ⟨diag(w̄), M⟩ + ⟨F ∘ (Vᵀ V̄), M⟩ = ⟨V (diag(w̄) + F ∘ (Vᵀ V̄)) Vᵀ, sym(Ȧ)⟩``.
@@ -258,7 +262,7 @@ def eigh_cotangents(
 
 
 def check_eigh(A: Any, array_type: str = "an array") -> None:
-    """``A``: a float32/float64 square matrix ``(n, n)`` (shape and dtype only; see :func:`check_symmetric`).
+    """``A``: a float32/float64 square matrix ``(n, n)`` (shape and dtype; symmetry is a value check).
 
     >>> check_eigh(np.eye(2, dtype=np.int64))
     Traceback (most recent call last):
