@@ -204,8 +204,10 @@ def eigh(A: Any) -> tuple[Array, Array]:
     that depends on those signs has no well-defined gradient. At a **repeated
     eigenvalue** ``V`` is defined only up to a rotation of the eigenspace and
     is not differentiable; the rule sets ``F_ij = 0`` where ``w_i = w_j``, so a
-    loss of ``w`` alone still gets its exact, finite gradient (also when a zero
-    ``V̄`` is passed explicitly), while the ``V̄`` term there is meaningless.
+    loss of ``w`` alone that is symmetric in the tied eigenvalues, such as
+    ``Σ g(w_i)``, still gets its exact, finite gradient (also when a zero ``V̄``
+    is passed explicitly), while the ``V̄`` term there is meaningless. (The
+    sorted eigenvalues themselves have kinks there.)
 
     **Checks.** As for :func:`cholesky`: dtypes and shapes always; symmetry
     only on a concrete ``A``.

@@ -210,8 +210,10 @@ def eigh(A: Tensor) -> tuple[Tensor, Tensor]:
     eigenvalue** the eigenvectors of that eigenspace are defined only up to a
     rotation, ``V`` is not a differentiable function of ``A`` and ``F`` would be
     infinite: the rule sets ``F_ij = 0`` where ``w_i = w_j``, so a loss of ``w``
-    alone (``V̄ = 0``, or ``V`` unused) still gets its exact, finite gradient,
-    while the ``V̄`` term there is not a gradient of anything.
+    alone (``V̄ = 0``, or ``V`` unused) that is symmetric in the tied eigenvalues,
+    such as ``Σ g(w_i)``, still gets its exact, finite gradient,
+    while the ``V̄`` term there is not a gradient of anything. (The sorted
+    eigenvalues themselves have kinks there: ``w_0`` alone is not differentiable.)
 
     **Errors.** As for :func:`cholesky`: dtypes and shapes always; an ``A``
     with ``max|A − Aᵀ| > √ε·max|A|`` raises ``ValueError`` where values can be
