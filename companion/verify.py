@@ -16,7 +16,9 @@ rule with a wrong conjugate gives a wrong real Jacobian; ``gradcheck``,
 ``gradgradcheck`` and ``check_grads`` also run on the complex arguments
 themselves, with the frameworks' own complex conventions. An op with several
 outputs (a tuple) is seen as one output, their flattened concatenation, so
-every cotangent of its rule is exercised at once.
+every cotangent of its rule is exercised at once. Arguments an op reads as
+symmetric (``Op.symmetric_args``) are passed as ``(X + Xᵀ)/2`` to the op and to
+the reference, so finite differences stay among symmetric matrices.
 
 The frameworks are imported inside the checks, so importing this module
 imports neither.
@@ -105,6 +107,8 @@ class Case:
 
     name: str
     native: tuple[np.ndarray, ...]
+    symmetric: tuple[bool, ...] = ()
+    """Per argument: whether the batteries pass it as ``(X + Xᵀ)/2``."""
 
     @property
     def complex(self) -> bool:
@@ -118,21 +122,31 @@ class Case:
 
     def real(self, f: Callable[..., Any], framework: str) -> Callable[..., Any]:
         """``f`` as a function of the real view, in ``framework`` (numpy, torch or jax)."""
-        join, split = _VIEWS[framework]()
+        join, split, sym = _VIEWS[framework]()
         flags = tuple(np.iscomplexobj(a) for a in self.native)
-        return lambda *a: split(f(*(join(x) if c else x for x, c in zip(a, flags))))
+        symmetric = self.symmetric or (False,) * len(flags)
+
+        def view(x: Any, c: bool, s: bool) -> Any:
+            x = join(x) if c else x
+            return sym(x) if s else x
+
+        return lambda *a: split(f(*(view(x, c, s) for x, c, s in zip(a, flags, symmetric))))
 
 
-def _numpy_view() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+View = tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]
+"""(join re, im into a complex array; split a complex output; (X + Xᵀ)/2) in one framework."""
+
+
+def _numpy_view() -> View:
     def split(o: Any) -> Any:
         if isinstance(o, (tuple, list)):
             return np.concatenate([split(a).reshape(-1) for a in o])
         return np.stack([o.real, o.imag], -1) if np.iscomplexobj(o) else o
 
-    return (lambda a: a[..., 0] + 1j * a[..., 1]), split
+    return (lambda a: a[..., 0] + 1j * a[..., 1]), split, lambda X: (X + np.swapaxes(X, -1, -2)) / 2
 
 
-def _torch_view() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+def _torch_view() -> View:
     import torch
 
     def split(o: Any) -> Any:
@@ -140,10 +154,10 @@ def _torch_view() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
             return torch.cat([split(a).reshape(-1) for a in o])
         return torch.stack([o.real, o.imag], -1) if o.is_complex() else o
 
-    return (lambda a: torch.complex(a[..., 0], a[..., 1])), split
+    return (lambda a: torch.complex(a[..., 0], a[..., 1])), split, lambda X: (X + X.mT) / 2
 
 
-def _jax_view() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+def _jax_view() -> View:
     import jax
     import jax.numpy as jnp
 
@@ -152,7 +166,7 @@ def _jax_view() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
             return jnp.concatenate([split(a).reshape(-1) for a in o])
         return jnp.stack([jnp.real(o), jnp.imag(o)], -1) if jnp.iscomplexobj(o) else o
 
-    return (lambda a: jax.lax.complex(a[..., 0], a[..., 1])), split
+    return (lambda a: jax.lax.complex(a[..., 0], a[..., 1])), split, lambda X: (X + jnp.swapaxes(X, -1, -2)) / 2
 
 
 _VIEWS = {"numpy": _numpy_view, "torch": _torch_view, "jax": _jax_view}
@@ -160,7 +174,7 @@ _VIEWS = {"numpy": _numpy_view, "torch": _torch_view, "jax": _jax_view}
 
 def _cases(op: Op) -> Iterator[Case]:
     for i, case in enumerate(op.cases):
-        yield Case(case, op.example(case, seed=i))
+        yield Case(case, op.example(case, seed=i), tuple(name in op.symmetric_args for name in op.arg_names))
 
 
 def _close(got: Any, want: Any, what: str) -> None:
@@ -339,7 +353,7 @@ def check_torch_func(op: Op) -> str:
             "grad": lambda f: tf.grad(lambda *a: (f(*a) * w).sum(), argnums)(*primals),
             "vjp": lambda f: tf.vjp(f, *primals)[1](w),
             "jvp": lambda f: tf.jvp(f, primals, tangents),
-            "vmap": lambda f: tf.vmap(f)(*(torch.stack([p, 2 * p, -p]) for p in primals)),
+            "vmap": lambda f: tf.vmap(f)(*(torch.stack([p, 2 * p, p / 2]) for p in primals)),
             "jacrev": lambda f: tf.jacrev(f, argnums)(*primals),
             "jacfwd": lambda f: tf.jacfwd(f, argnums)(*primals),
             "hessian": lambda f: tf.hessian(lambda *a: (f(*a) * w).sum(), argnums)(*primals),
@@ -452,7 +466,7 @@ def check_jax_vmap(op: Op) -> str:
             case, builtin = c.name, c.real(lambda *a: op.reference(jnp, *a), "jax")
             ours = batteries(c.real(op.jax(), "jax"), c.real(op.jax(vjp=True), "jax"))
             theirs = batteries(builtin, builtin)
-            primals = tuple(jnp.stack([p, 2 * p, -p]) for p in _jax_args(c.args))
+            primals = tuple(jnp.stack([p, 2 * p, p / 2]) for p in _jax_args(c.args))
             _tree_close(ours(*primals), theirs(*primals), f"{op.name}/{case}: vmap of (value, jvp, custom_vjp's vjp)")
             _tree_close(
                 jax.vmap(c.real(op.jax(vjp=True), "jax"))(*primals), jax.vmap(builtin)(*primals), f"{op.name}/{case}: vmap"

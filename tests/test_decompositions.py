@@ -1,9 +1,8 @@
 """Tests of the decompositions family: ``cholesky`` and ``eigh`` on symmetric matrices.
 
-The registry's finite-difference batteries perturb ``A`` in non-symmetric
-directions, which the ops reject where they can read values; here the same
-batteries run on ``X ↦ op((X + Xᵀ)/2)``, whose inputs are exactly symmetric, so
-they check the rules in every symmetric direction. Then the hard cases:
+The registry entries declare ``A`` symmetric (``symmetric_args``), so every
+battery of ``companion.verify`` passes it as ``(X + Xᵀ)/2`` and its finite
+differences move along symmetric directions. Here: the hard cases:
 symmetric cotangents, repeated eigenvalues, sign-invariant losses, inputs that
 are not symmetric or not positive definite, and the forward passes being the
 built-ins' (same signs of the eigenvectors).
@@ -48,43 +47,27 @@ def _sym(X):
 
 
 # --------------------------------------------------------------------------
-# The registry's finite-difference batteries, in symmetric directions
+# The registry's batteries see A as symmetric
 # --------------------------------------------------------------------------
 
 
-class _Symmetrised(Op):
-    """The op composed with ``X ↦ (X + Xᵀ)/2``: every input it sees is exactly symmetric."""
-
-    def torch(self):
-        f = super().torch()
-        return lambda X: f((X + X.mT) / 2)
-
-    def jax(self, *, vjp: bool = False):
-        f = super().jax(vjp=vjp)
-        return lambda X: f((X + X.T) / 2)
-
-
-def _symmetrised(name: str) -> Op:
-    op = OPS_BY_NAME[name]
-    fields = {f.name: getattr(op, f.name) for f in dataclasses.fields(op)}
-    return _Symmetrised(**{**fields, "not_applicable": {}})
-
-
-@pytest.mark.parametrize("check", [c for c in CHECKS if c.name in entries._FD_BATTERIES], ids=lambda c: c.name)
-@pytest.mark.parametrize("name", NAMES)
-def test_finite_difference_batteries_in_symmetric_directions(name: str, check) -> None:
-    check.run(_symmetrised(name))
-
-
-def test_registry_opts_out_only_of_what_it_replaces_here() -> None:
+def test_the_registry_declares_A_symmetric_and_runs_every_battery() -> None:
+    """``symmetric_args`` makes every battery pass ``(X + Xᵀ)/2``: none is opted out."""
     for name in NAMES:
-        skipped = set(OPS_BY_NAME[name].not_applicable)
-        assert skipped <= set(entries._FD_BATTERIES) | {"torch.func"}, skipped
-    assert "torch.func" not in OPS_BY_NAME["eigh"].not_applicable
+        op = OPS_BY_NAME[name]
+        assert op.symmetric_args == ("A",) and not op.not_applicable, name
+
+
+@pytest.mark.parametrize("check", [c for c in CHECKS if c.name in ("gradcheck", "check_grads")], ids=lambda c: c.name)
+def test_without_the_symmetric_view_finite_differences_leave_the_symmetric_matrices(check) -> None:
+    """The eager symmetry check rejects the non-symmetric points finite differences visit."""
+    op = dataclasses.replace(OPS_BY_NAME["eigh"], symmetric_args=())
+    with pytest.raises(ValueError, match="symmetric"):
+        check.run(op)
 
 
 def test_cholesky_torch_func_on_a_positive_definite_batch() -> None:
-    """The registry's torch.func battery, with the batch (A, 2A, 3A) instead of (A, 2A, −A)."""
+    """The registry's torch.func battery, with the batch (A, 2A, 3A) and vmap of grad too."""
     A = torch.tensor(_example("cholesky"))
     W = torch.cos(torch.arange(A.numel(), dtype=F64)).reshape(A.shape)
     T = torch.sin(torch.arange(A.numel(), dtype=F64) + 1).reshape(A.shape)

@@ -61,6 +61,10 @@ class Op:
     validate: Callable[..., None]
     """``validate(*args, array_type)``: the input checks the public functions run."""
     bad_inputs: tuple[BadInput, ...] = field(default=())
+    symmetric_args: tuple[str, ...] = ()
+    """Arguments the op reads as symmetric matrices (through ``(X + Xᵀ)/2``). The
+    batteries pass them as ``(X + Xᵀ)/2``, to the op and to the reference alike, so
+    finite differences move them along symmetric directions only."""
     chapter: str = ""
     """The label of the book's chapter that derives the op's rules (``"ch-first-rule"``)."""
     rule_functions: dict[str, str] = field(default_factory=dict)

@@ -173,25 +173,12 @@ def _bad_inputs(op: str) -> tuple[BadInput, ...]:
     )
 
 
-_FD_BATTERIES = (
-    "checker: torch", "checker: jax custom_jvp", "checker: jax custom_vjp",
-    "gradcheck", "gradgradcheck", "check_grads",
-)
-"""The batteries that evaluate the op at ``A + h v`` for non-symmetric directions ``v``."""
-_NOT_SYMMETRIC_FD = (
-    "finite differences in non-symmetric directions, which the op rejects where it reads "
-    "values; tests/test_decompositions.py runs this battery in symmetric directions"
-)
-_NOT_SPD_BATCH = (
-    "its vmap batch (A, 2A, −A) is not positive definite, and the op and the built-in both "
-    "raise; tests/test_decompositions.py runs it on (A, 2A, 3A)"
-)
-
 OPS: tuple[Op, ...] = (
     Op(
         name="cholesky",
         family="decompositions",
         arg_names=("A",),
+        symmetric_args=("A",),
         formula="L with L Lᵀ = (A + Aᵀ)/2, A symmetric positive definite",
         reference=lambda xp, A: xp.linalg.cholesky((A + A.T) / 2),
         cases={"4x4_spd": lambda rng: (_spd(rng, 4),)},
@@ -200,15 +187,12 @@ OPS: tuple[Op, ...] = (
         bad_inputs=_bad_inputs("cholesky"),
         chapter="ch-decompositions",
         benchmark_cases={f"n={n}": lambda rng, n=n: (_spd(rng, n),) for n in (256, 1024)},
-        not_applicable={
-            **dict.fromkeys(_FD_BATTERIES, _NOT_SYMMETRIC_FD),
-            "torch.func": _NOT_SPD_BATCH,
-        },
     ),
     Op(
         name="eigh",
         family="decompositions",
         arg_names=("A",),
+        symmetric_args=("A",),
         formula="(w, V) with (A + Aᵀ)/2 = V diag(w) Vᵀ, w ascending",
         reference=lambda xp, A: tuple(xp.linalg.eigh((A + A.T) / 2)),
         cases={"4x4_symmetric": lambda rng: (_symmetric_spread(rng, 4),)},
@@ -217,6 +201,5 @@ OPS: tuple[Op, ...] = (
         bad_inputs=_bad_inputs("eigh"),
         chapter="ch-decompositions",
         benchmark_cases={f"n={n}": lambda rng, n=n: (_symmetric(rng, n),) for n in (256, 1024)},
-        not_applicable=dict.fromkeys(_FD_BATTERIES, _NOT_SYMMETRIC_FD),
     ),
 )
