@@ -104,6 +104,7 @@ OPS: tuple[Op, ...] = (
     Op(
         name="lyapunov",
         family="matrix_equations",
+        chapter="ch-matrix-equations",
         arg_names=("A", "Q"),
         formula="P with A P + P Aᵀ + Q = 0 (one LU of I ⊗ A + A ⊗ I)",
         reference=_lyapunov_reference,
