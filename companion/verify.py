@@ -108,7 +108,7 @@ class Case:
     name: str
     native: tuple[np.ndarray, ...]
     symmetric: tuple[bool, ...] = ()
-    """Per argument: whether the batteries pass it as ``(X + Xᵀ)/2``."""
+    """For each argument, whether the batteries pass it as ``(X + Xᵀ)/2``."""
 
     @property
     def complex(self) -> bool:
