@@ -380,3 +380,81 @@ def test_public_names() -> None:
     for name in ("cholesky", "eigh", "cholesky_vjp", "eigh_vjp"):
         assert callable(getattr(cj, name))
     assert ct.NotPositiveDefiniteError.__module__ == "companion.torch"
+
+
+# --------------------------------------------------------------------------
+# Where PyTorch's values can be read: the private functorch query and its public fallback
+# --------------------------------------------------------------------------
+
+
+def _not_symmetric(name: str) -> np.ndarray:
+    A = _example(name).copy()
+    A[0, 1] += 1e-3
+    return A
+
+
+@pytest.mark.parametrize("private_api", [True, False], ids=["torch._C._functorch", "public fallback"])
+@pytest.mark.parametrize("name", NAMES)
+def test_symmetry_check_runs_exactly_where_values_exist(name: str, private_api: bool, monkeypatch) -> None:
+    """Checked eagerly and under torch.func.grad and jacfwd; not inside vmap (nor vmap of grad),
+    where sym(A) is used. Without the private ``torch._C._functorch`` functions (a later
+    PyTorch may drop them) the public fallback, vmap refusing ``.item()``, gives the same."""
+    if not private_api:
+        monkeypatch.delattr(torch._C._functorch, "is_batchedtensor")
+    fn, N = getattr(ct, name), torch.tensor(_not_symmetric(name))
+    for call in (
+        lambda: fn(N),
+        lambda: tf.grad(lambda A: _first(fn(A)).sum())(N),
+        lambda: tf.jacfwd(lambda A: _first(fn(A)))(N),
+    ):
+        with pytest.raises(ValueError, match=f"{name}: A must be symmetric"):
+            call()
+    want = OPS_BY_NAME[name].reference(torch, N)
+    got = tf.vmap(fn)(N[None])
+    for g, w in zip(*(x if isinstance(x, tuple) else (x,) for x in (got, want))):
+        torch.testing.assert_close(g[0], w, rtol=1e-12, atol=1e-14)
+    g = tf.vmap(tf.grad(lambda A: _first(fn(A)).sum()))(N[None])
+    assert torch.isfinite(g).all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_meta_tensors_are_not_read(name: str) -> None:
+    """A meta tensor has no values: no symmetry check, shapes only."""
+    out = getattr(ct, name)(torch.empty(3, 3, dtype=F64, device="meta"))
+    for o in out if isinstance(out, tuple) else (out,):
+        assert o.is_meta
+
+
+def test_cholesky_under_torch_compile_is_unchecked_and_factorises_sym_A() -> None:
+    N = _not_symmetric("cholesky")
+    torch._dynamo.reset()
+    got = torch.compile(ct.cholesky)(torch.tensor(N))
+    torch.testing.assert_close(got, torch.linalg.cholesky(torch.tensor(_sym(N))), rtol=1e-12, atol=1e-14)
+
+
+def test_eigenspace_projector_loss_at_an_exact_tie_has_the_finite_difference_gradient() -> None:
+    """A loss of V through the projector onto a double eigenspace is a function of A, and the
+    masked F gives its gradient where the tie is exact (the tied block of F ∘ (Vᵀ V̄) is
+    antisymmetric, so sym removes it), in both frameworks."""
+    A = REPEATED["diagonal"]
+    C = np.random.default_rng(7).standard_normal((3, 3))
+
+    def loss(V, C):
+        return ((V[:, :2] @ V[:, :2].T) * C).sum()
+
+    h = 1e-6
+    fd = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            E = np.zeros((3, 3))
+            E[i, j] += 0.5
+            E[j, i] += 0.5  # sym(e_i e_jᵀ): the central difference is Ā_ij for a symmetric Ā
+            fd[i, j] = (loss(np.linalg.eigh(A + h * E)[1], C) - loss(np.linalg.eigh(A - h * E)[1], C)) / (2 * h)
+    At = torch.tensor(A, requires_grad=True)
+    (g_torch,) = torch.autograd.grad(loss(ct.eigh(At)[1], torch.tensor(C)), At)
+    for g in (
+        g_torch.numpy(),
+        np.asarray(jax.grad(lambda A: loss(cj.eigh(A)[1], C))(jnp.asarray(A))),
+        np.asarray(jax.grad(lambda A: loss(cj.eigh_vjp(A)[1], C))(jnp.asarray(A))),
+    ):
+        np.testing.assert_allclose(g, fd, rtol=1e-7, atol=1e-9)

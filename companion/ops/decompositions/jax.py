@@ -206,8 +206,10 @@ def eigh(A: Any) -> tuple[Array, Array]:
     is not differentiable; the rule sets ``F_ij = 0`` where ``w_i = w_j``, so a
     loss of ``w`` alone that is symmetric in the tied eigenvalues, such as
     ``Σ g(w_i)``, still gets its exact, finite gradient (also when a zero ``V̄``
-    is passed explicitly), while the ``V̄`` term there is meaningless. (The
-    sorted eigenvalues themselves have kinks there.)
+    is passed explicitly), while a loss of ``V`` there has in general no
+    gradient (one that depends only on the eigenspace, such as a projector,
+    does, and gets it where the tie is exact). (The sorted eigenvalues
+    themselves have kinks there.)
 
     **Checks.** As for :func:`cholesky`: dtypes and shapes always; symmetry
     only on a concrete ``A``.

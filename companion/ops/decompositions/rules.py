@@ -240,8 +240,11 @@ def eigh_cotangents(
     ⟨diag(w̄), M⟩ + ⟨F ∘ (Vᵀ V̄), M⟩ = ⟨V (diag(w̄) + F ∘ (Vᵀ V̄)) Vᵀ, sym(Ȧ)⟩``.
     A cotangent given as ``None`` (an output the loss does not use) is zero,
     and its term is skipped. With ``V̄ = 0`` the result is finite even at a
-    repeated eigenvalue (``F`` is masked there); with ``V̄ ≠ 0`` it is not a
-    gradient at a repeated eigenvalue, where ``V`` is not a function of ``A``.
+    repeated eigenvalue (``F`` is masked there); with ``V̄ ≠ 0`` it is in general
+    not a gradient at a repeated eigenvalue, where ``V`` is not a function of
+    ``A``. (It is one for a loss that depends only on the eigenspace, such as a
+    projector onto it, when the tie is exact: the tied block of ``F ∘ (Vᵀ V̄)``
+    is then antisymmetric and ``sym`` removes it, whatever ``F`` is there.)
 
     >>> w, V = np.array([1.0, 3.0]), np.eye(2)
     >>> eigh_cotangents(w, V, np.array([1.0, 2.0]), None, numpy_ops)[0]

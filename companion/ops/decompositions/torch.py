@@ -4,9 +4,10 @@ Modern-style ``torch.autograd.Function`` classes (``setup_context``,
 ``backward``, ``jvp``, ``generate_vmap_rule``). Both read ``A`` through its
 symmetric part ``(A + Aᵀ)/2``, and their cotangent ``Ā`` is symmetric. The
 public functions check shapes and dtypes, and, where ``A`` has values to read
-(eagerly, with ``torch.autograd`` or ``torch.autograd.forward_ad``; not inside
-``torch.func.vmap`` or ``torch.compile``), that ``A`` is symmetric to
-round-off.
+(eagerly, with ``torch.autograd`` or ``torch.autograd.forward_ad``, under
+``torch.func.grad``, ``jvp``, ``jacrev`` and ``jacfwd``; not inside
+``torch.func.vmap``, under ``torch.compile`` or on the meta device), that
+``A`` is symmetric to round-off.
 """
 
 from __future__ import annotations
@@ -40,20 +41,40 @@ class NotPositiveDefiniteError(ValueError, torch.linalg.LinAlgError):
 
 
 def _has_values(A: Tensor) -> bool:
-    """Whether ``A``'s values can be read here: not under ``torch.compile`` nor inside ``torch.func.vmap``.
+    """Whether ``A``'s values can be read here: not under ``torch.compile``, not on the meta device, not inside ``torch.func.vmap``.
 
     ``torch.func.grad``, ``jvp``, ``jacrev``, ``jacfwd`` wrap ``A`` but keep
     its values; a ``vmap`` level batches it, and a batched tensor has no single
-    value to test.
+    value to test. PyTorch has no public query for "batched by ``vmap``", so
+    the wrappers are read with ``torch._C._functorch`` (private). Should a later
+    PyTorch drop those functions, the public behaviour takes over: ``vmap``
+    refuses to read a value (``.item()`` raises ``RuntimeError``).
     """
-    if torch.compiler.is_compiling():
+    if torch.compiler.is_compiling() or A.is_meta:
         return False
-    functorch = torch._C._functorch
+    try:
+        functorch = torch._C._functorch
+        is_wrapped, is_batched, unwrap = (
+            functorch.is_functorch_wrapped_tensor,
+            functorch.is_batchedtensor,
+            functorch.get_unwrapped,
+        )
+    except AttributeError:
+        return _item_readable(A)
     t = A
-    while functorch.is_functorch_wrapped_tensor(t):
-        if functorch.is_batchedtensor(t):
+    while is_wrapped(t):
+        if is_batched(t):
             return False
-        t = functorch.get_unwrapped(t)
+        t = unwrap(t)
+    return True
+
+
+def _item_readable(A: Tensor) -> bool:
+    """The public fallback of :func:`_has_values`: can one entry of ``A`` be read with ``.item()``?"""
+    try:
+        A.detach().reshape(-1)[0].item()
+    except RuntimeError:  # inside vmap: "vmap: It looks like you're calling .item() on a Tensor"
+        return False
     return True
 
 
@@ -124,7 +145,7 @@ def cholesky(A: Tensor) -> Tensor:
     **Errors.** Integer or half-precision dtypes and non-square shapes raise
     ``TypeError``/``ValueError``. Where ``A``'s values can be read (eagerly,
     also under ``torch.autograd`` and ``torch.func.grad``, not inside
-    ``torch.func.vmap`` or ``torch.compile``), an ``A`` with
+    ``torch.func.vmap``, under ``torch.compile`` or on the meta device), an ``A`` with
     ``max|A − Aᵀ| > √ε·max|A|`` (``ε`` = the dtype's machine epsilon: 1.5e-8
     relative in float64) raises ``ValueError``; inside ``vmap`` it is not checked
     and ``sym(A)`` is factorised. An ``A`` that is not positive definite raises
@@ -211,14 +232,16 @@ def eigh(A: Tensor) -> tuple[Tensor, Tensor]:
     rotation, ``V`` is not a differentiable function of ``A`` and ``F`` would be
     infinite: the rule sets ``F_ij = 0`` where ``w_i = w_j``, so a loss of ``w``
     alone (``V̄ = 0``, or ``V`` unused) that is symmetric in the tied eigenvalues,
-    such as ``Σ g(w_i)``, still gets its exact, finite gradient,
-    while the ``V̄`` term there is not a gradient of anything. (The sorted
-    eigenvalues themselves have kinks there: ``w_0`` alone is not differentiable.)
+    such as ``Σ g(w_i)``, still gets its exact, finite gradient, while a loss
+    of ``V`` there has in general no gradient (one that depends only on the
+    eigenspace, such as a projector, does, and gets it where the tie is
+    exact). (The sorted eigenvalues themselves have kinks there: ``w_0`` alone
+    is not differentiable.)
 
     **Errors.** As for :func:`cholesky`: dtypes and shapes always; an ``A``
     with ``max|A − Aᵀ| > √ε·max|A|`` raises ``ValueError`` where values can be
-    read (not inside ``torch.func.vmap`` or ``torch.compile``, where ``sym(A)``
-    is used unchecked).
+    read (not inside ``torch.func.vmap``, under ``torch.compile`` or on the
+    meta device, where ``sym(A)`` is used unchecked).
 
     >>> import torch
     >>> A = torch.tensor([[2.0, 1.0], [1.0, 2.0]], dtype=torch.float64, requires_grad=True)
