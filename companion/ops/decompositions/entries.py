@@ -97,7 +97,7 @@ def derive_eigh() -> Derivation:
     out = sympy.Matrix([lam1, lam2, *R])  # vec(w, V), V row-major
     abc = sympy.Matrix([Am[0, 0], Am[0, 1], Am[1, 1]])
     d_abc_dA = sympy.Matrix([[1, 0, 0, 0], [0, sympy.Rational(1, 2), sympy.Rational(1, 2), 0], [0, 0, 0, 1]])
-    J = sympy.simplify(out.jacobian(params) * abc.jacobian(params).inv() * d_abc_dA)
+    J = sympy.Matrix(sympy.simplify(out.jacobian(params) * abc.jacobian(params).inv() * d_abc_dA))
 
     A_dot = symbols("A_dot_", (2, 2))
     w_bar, V_bar = symbols("w_bar", (2,)), symbols("V_bar", (2, 2))
