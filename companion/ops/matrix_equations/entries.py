@@ -112,6 +112,9 @@ OPS: tuple[Op, ...] = (
             "n3": lambda rng: (_stable(rng, 3), rng.standard_normal((3, 3))),
             "n4": lambda rng: (_stable(rng, 4), rng.standard_normal((4, 4))),
         },
+        benchmark_cases={
+            f"n={n}": lambda rng, n=n: (_stable(rng, n), rng.standard_normal((n, n))) for n in (8, 16, 32)
+        },
         derive=derive_lyapunov,
         validate=rules.check_lyapunov,
         bad_inputs=(
