@@ -236,8 +236,8 @@ def eigh_cotangents(
 
     ``F`` is :func:`eigh_gap_reciprocals`, zero where ``w_i = w_j``.
 
-    The adjoint of the JVP: with ``M = Vᵀ sym(Ȧ) V``, ``⟨w̄, ẇ⟩ + ⟨V̄, V̇⟩ =
-    ⟨diag(w̄), M⟩ + ⟨F ∘ (Vᵀ V̄), M⟩ = ⟨V (diag(w̄) + F ∘ (Vᵀ V̄)) Vᵀ, sym(Ȧ)⟩``.
+    The adjoint of the JVP: with ``M = Vᵀ sym(Ȧ) V``, ``⟨w̄, ẇ⟩ + ⟨V̄, V̇⟩`` is
+    ``⟨diag(w̄), M⟩ + ⟨F ∘ (Vᵀ V̄), M⟩``, that is ``⟨V (diag(w̄) + F ∘ (Vᵀ V̄)) Vᵀ, sym(Ȧ)⟩``.
     A cotangent given as ``None`` (an output the loss does not use) is zero,
     and its term is skipped. With ``V̄ = 0`` the result is finite even at a
     repeated eigenvalue (``F`` is masked there); with ``V̄ ≠ 0`` it is in general
