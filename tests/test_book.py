@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import executed_pages, sphinx_build
+from conftest import BOOK, executed_pages, source_pages, sphinx_build
 
 pytestmark = pytest.mark.book
 
@@ -230,3 +230,13 @@ def test_confirmations_count_only_inside_cell_outputs(tmp_path: Path) -> None:
         page.write_text(body)
         assert len(confirmation_problems(tmp_path, ["page"])) == 1 - expected, body
     assert cell_outputs(page) == ["\n\nshown wrong, as intended: sign flip (relative difference 2.0e+00)"]
+
+
+def test_labels_are_lower_case() -> None:
+    """Sphinx lower-cases a label in HTML ids but LaTeX keeps its case, so the PDF's
+    equation numbers (test_site.py) can be matched to the HTML only for lower-case labels."""
+    label = re.compile(r"^\$\$ \((?P<eq>[^)]+)\)$|^\((?P<target>[^)]+)\)=$", re.M)
+    bad = [f"{page.relative_to(BOOK)}: {m.group('eq') or m.group('target')}"
+           for page in source_pages() for m in label.finditer(page.read_text())
+           if (m.group("eq") or m.group("target")) != (m.group("eq") or m.group("target")).lower()]
+    assert not bad, f"labels with capitals: {bad}"
