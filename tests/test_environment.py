@@ -86,7 +86,11 @@ def test_every_program_a_test_runs_is_declared_and_checked(path: Path) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_the_program_scanner_catches_an_unchecked_program(tmp_path: Path) -> None:
+def test_the_program_scanner_catches_an_unchecked_program(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An undeclared program: a declared one, taken out of PROGRAMS for this test only
+    # (a made-up name would be a program that no machine, CI included, has).
+    monkeypatch.delitem(PROGRAMS, "xindy")
     sample = tmp_path / "test_sample.py"
     sample.write_text(
         "import shutil, subprocess, pytest\n"
@@ -96,10 +100,10 @@ def test_the_program_scanner_catches_an_unchecked_program(tmp_path: Path) -> Non
         "def test_checked():\n"
         "    subprocess.run(['pdfinfo', 'x.pdf'], check=True)\n"
         "def test_unknown():\n"
-        "    shutil.which('no-such-program')\n")
+        "    shutil.which('xindy')\n")
     problems = programs_run_without_a_check(sample)
     assert len(problems) == 2, problems
-    assert "'pdftotext' without" in problems[0] and "'no-such-program', which is not in PROGRAMS" in problems[1]
+    assert "'pdftotext' without" in problems[0] and "'xindy', which is not in PROGRAMS" in problems[1]
 
 
 def ci_programs() -> dict[str, tuple[str, ...]]:
@@ -134,8 +138,9 @@ def test_a_missing_program_skips_with_the_package_to_install(
                        "poppler-utils (.ci/run installs them)")
     with pytest.raises(pytest.skip.Exception, match="apt-get install poppler-utils"):
         conftest.require_programs("pdftotext")
-    with pytest.raises(KeyError, match="add \\['no-such-program'\\] to PROGRAMS"):
-        conftest.require_programs("no-such-program")
+    monkeypatch.delitem(conftest.PROGRAMS, "pdftotext")  # declared nowhere, for this test only
+    with pytest.raises(KeyError, match="add \\['pdftotext'\\] to PROGRAMS"):
+        conftest.require_programs("pdftotext")
 
 
 def test_a_test_using_the_book_or_pdf_without_its_marker_fails_before_building(
