@@ -5,6 +5,7 @@ PYTHON  ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+PEERS   := $(VENV)/.installed-peers
 SPHINX  := $(BIN)/sphinx-build -c . book
 LATEXDIR := _build/latex
 
@@ -12,7 +13,8 @@ LATEXDIR := _build/latex
 
 help:
 	@echo "make book   build the HTML book into _build/html"
-	@echo "make test   run every test (doctests, unit tests, book build, browser test)"
+	@echo "make test   run every test (doctests, unit tests, book build, browser test);"
+	@echo "           also installs the peers extra, the libraries the tests compare with"
 	@echo "make pdf    build the PDF into $(LATEXDIR)/ (needs TeX Live)"
 	@echo "make serve  live-reload preview on http://127.0.0.1:8000"
 	@echo "make bench  run the benchmarks (ratios against framework built-ins)"
@@ -24,12 +26,17 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# The tests' independent oracles (the `peers` extra), on top of the set-up above.
+$(PEERS): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,peers]'
+	touch $(PEERS)
+
 book: $(STAMP)
 	$(SPHINX) -b html -n -W --keep-going _build/html
 	@echo
 	@echo "The book is at: file://$(CURDIR)/_build/html/index.html"
 
-test: $(STAMP)
+test: $(PEERS)
 	$(BIN)/python -m pytest
 
 pdf: $(STAMP)
@@ -53,7 +60,7 @@ verify: $(STAMP)
 
 lock:
 	rm -rf _build/lockenv && $(PYTHON) -m venv _build/lockenv
-	_build/lockenv/bin/pip install --quiet torch==2.13.0 -e '.[dev]'
+	_build/lockenv/bin/pip install --quiet torch==2.13.0 -e '.[dev,peers]'
 	{ echo "# Exact versions for reproducible installs (make book / make test / CI install with -c constraints.txt)."; \
 	  echo "# torch is pinned to the CPU build of 2.13.0; regenerate with: make lock"; \
 	  _build/lockenv/bin/pip freeze --exclude-editable | sed 's/^torch==2.13.0+cpu$$/torch==2.13.0/' | sort -f; } > constraints.txt

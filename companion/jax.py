@@ -39,8 +39,35 @@ from companion.ops.decompositions.jax import *  # noqa: E402,F403
 from companion.ops.decompositions.jax import __all__ as _decompositions  # noqa: E402
 from companion.ops.matrix_equations.jax import *  # noqa: E402,F403
 from companion.ops.matrix_equations.jax import __all__ as _matrix_equations  # noqa: E402
+from companion.ops.roots.jax import *  # noqa: E402,F403
+from companion.ops.roots.jax import __all__ as _roots  # noqa: E402
+from companion.ops.linear_solvers.jax import *  # noqa: E402,F403
+from companion.ops.linear_solvers.jax import __all__ as _linear_solvers  # noqa: E402
+from companion.ops.fixed_points.jax import *  # noqa: E402,F403
+from companion.ops.fixed_points.jax import __all__ as _fixed_points  # noqa: E402
+from companion.ops.optimisation.jax import *  # noqa: E402,F403
+from companion.ops.optimisation.jax import __all__ as _optimisation  # noqa: E402
+from companion.ops.odes.jax import *  # noqa: E402,F403
+from companion.ops.odes.jax import __all__ as _odes  # noqa: E402
+from companion.ops.circuits.jax import *  # noqa: E402,F403
+from companion.ops.circuits.jax import __all__ as _circuits  # noqa: E402
 from companion.xp import jax as _xp_jax  # noqa: E402
 
 jax_ops = _xp_jax.jax_ops  #: The array namespace (:class:`companion.xp.ArrayOps`) for JAX arrays.
 
-__all__ = [*_elementwise, *_linalg, *_external, *_reductions, *_complex, *_decompositions, *_matrix_equations, "jax_ops"]
+__all__ = [
+    *_elementwise,
+    *_linalg,
+    *_external,
+    *_reductions,
+    *_complex,
+    *_decompositions,
+    *_matrix_equations,
+    *_roots,
+    *_linear_solvers,
+    *_fixed_points,
+    *_optimisation,
+    *_odes,
+    *_circuits,
+    "jax_ops",
+]

@@ -34,9 +34,38 @@ from companion.ops.decompositions.rules import *  # noqa: F403
 from companion.ops.decompositions.rules import __all__ as _decompositions
 from companion.ops.matrix_equations.rules import *  # noqa: F403
 from companion.ops.matrix_equations.rules import __all__ as _matrix_equations
+from companion.ops.roots.rules import *  # noqa: F403
+from companion.ops.roots.rules import __all__ as _roots
+from companion.ops.linear_solvers.rules import *  # noqa: F403
+from companion.ops.linear_solvers.rules import __all__ as _linear_solvers
+from companion.ops.fixed_points.rules import *  # noqa: F403
+from companion.ops.fixed_points.rules import __all__ as _fixed_points
+from companion.ops.optimisation.rules import *  # noqa: F403
+from companion.ops.optimisation.rules import __all__ as _optimisation
+from companion.ops.odes.rules import *  # noqa: F403
+from companion.ops.odes.rules import __all__ as _odes
+from companion.ops.circuits.rules import *  # noqa: F403
+from companion.ops.circuits.rules import __all__ as _circuits
 from companion import xp as _xp
 from companion.xp import ArrayOps, sum_to_shape
 
 numpy_ops = _xp.numpy_ops  #: The array namespace (:class:`companion.xp.ArrayOps`) for NumPy float arrays.
 
-__all__ = [*_elementwise, *_linalg, *_external, *_reductions, *_complex, *_decompositions, *_matrix_equations, "ArrayOps", "numpy_ops", "sum_to_shape"]
+__all__ = [
+    *_elementwise,
+    *_linalg,
+    *_external,
+    *_reductions,
+    *_complex,
+    *_decompositions,
+    *_matrix_equations,
+    *_roots,
+    *_linear_solvers,
+    *_fixed_points,
+    *_optimisation,
+    *_odes,
+    *_circuits,
+    "ArrayOps",
+    "numpy_ops",
+    "sum_to_shape",
+]

@@ -38,9 +38,39 @@ from companion.ops.decompositions.torch import *  # noqa: E402,F403
 from companion.ops.decompositions.torch import __all__ as _decompositions  # noqa: E402
 from companion.ops.matrix_equations.torch import *  # noqa: E402,F403
 from companion.ops.matrix_equations.torch import __all__ as _matrix_equations  # noqa: E402
+from companion.ops.roots.torch import *  # noqa: E402,F403
+from companion.ops.roots.torch import __all__ as _roots  # noqa: E402
+from companion.ops.linear_solvers.torch import *  # noqa: E402,F403
+from companion.ops.linear_solvers.torch import __all__ as _linear_solvers  # noqa: E402
+from companion.ops.fixed_points.torch import *  # noqa: E402,F403
+from companion.ops.fixed_points.torch import __all__ as _fixed_points  # noqa: E402
+from companion.ops.optimisation.torch import *  # noqa: E402,F403
+from companion.ops.optimisation.torch import __all__ as _optimisation  # noqa: E402
+from companion.ops.odes.torch import *  # noqa: E402,F403
+from companion.ops.odes.torch import __all__ as _odes  # noqa: E402
+from companion.ops.circuits.torch import *  # noqa: E402,F403
+from companion.ops.circuits.torch import __all__ as _circuits  # noqa: E402
 from companion.xp import torch as _xp_torch  # noqa: E402
 from companion.xp.torch import FactoredSolve, LUFactors, SingularMatrixError  # noqa: E402,F401
 
 torch_ops = _xp_torch.torch_ops  #: The array namespace (:class:`companion.xp.ArrayOps`) for PyTorch tensors.
 
-__all__ = [*_elementwise, *_linalg, *_external, *_reductions, *_complex, *_decompositions, *_matrix_equations, "FactoredSolve", "LUFactors", "SingularMatrixError", "torch_ops"]
+__all__ = [
+    *_elementwise,
+    *_linalg,
+    *_external,
+    *_reductions,
+    *_complex,
+    *_decompositions,
+    *_matrix_equations,
+    *_roots,
+    *_linear_solvers,
+    *_fixed_points,
+    *_optimisation,
+    *_odes,
+    *_circuits,
+    "FactoredSolve",
+    "LUFactors",
+    "SingularMatrixError",
+    "torch_ops",
+]

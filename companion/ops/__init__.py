@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 
 __all__ = ["FAMILIES", "Op", "BadInput"]
 
-FAMILIES = ("elementwise", "linalg", "external", "reductions", "complex", "decompositions", "matrix_equations")
+FAMILIES = (
+    "elementwise", "linalg", "external", "reductions", "complex", "decompositions", "matrix_equations",
+    "roots", "linear_solvers", "fixed_points", "optimisation", "odes", "circuits",
+)
 """The families, in the book's order."""
 
 Args = tuple[np.ndarray, ...]
@@ -75,6 +78,13 @@ class Op:
     benchmark_cases: dict[str, Callable[[np.random.Generator], Args]] = field(default_factory=dict)
     """Larger float64 arguments that ``python -m benchmarks`` times, by a size label
     (``"n=1024"``); ``--quick`` takes the first only."""
+    bind: Callable[[Callable[..., Any], Any], Callable[..., Any]] | None = None
+    """For an op that also takes functions or static data (``fixed_point(f, x0, *params)``,
+    ``circuit_expectation(theta, gates, observable, n_qubits)``): ``bind(public, xp)``
+    returns a function of the array arguments ``arg_names`` only, the public function
+    with the example's functions and static data filled in, where ``xp`` is the
+    framework's array module (``torch`` or ``jax.numpy``) the functions are written
+    with. The batteries, the benchmarks and ``reference`` see only the arrays."""
     not_applicable: dict[str, str] = field(default_factory=dict)
     """Batteries (``companion.verify.CHECKS`` names) that cannot apply to this op, each with
     the reason. ``verify`` reports them as ``n/a: <reason>``, never as passed; an op
@@ -91,9 +101,11 @@ class Op:
         return self.derive()
 
     def torch(self) -> Callable[..., Any]:
-        """The PyTorch function ``companion.torch.<name>`` (imports torch)."""
-        return getattr(importlib.import_module("companion.torch"), self.name)
+        """The PyTorch function ``companion.torch.<name>`` (imports torch), bound by ``bind``."""
+        public = getattr(importlib.import_module("companion.torch"), self.name)
+        return public if self.bind is None else self.bind(public, importlib.import_module("torch"))
 
     def jax(self, *, vjp: bool = False) -> Callable[..., Any]:
-        """``companion.jax.<name>`` (custom_jvp), or ``<name>_vjp`` (custom_vjp) with ``vjp=True``."""
-        return getattr(importlib.import_module("companion.jax"), self.name + ("_vjp" if vjp else ""))
+        """``companion.jax.<name>`` (custom_jvp), or ``<name>_vjp`` (custom_vjp) with ``vjp=True``, bound by ``bind``."""
+        public = getattr(importlib.import_module("companion.jax"), self.name + ("_vjp" if vjp else ""))
+        return public if self.bind is None else self.bind(public, importlib.import_module("jax.numpy"))

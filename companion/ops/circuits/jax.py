@@ -1,0 +1,5 @@
+"""JAX adapters of the family (custom_jvp and custom_vjp). (Being written: ``circuit_expectation``.)"""
+
+from __future__ import annotations
+
+__all__: list[str] = []

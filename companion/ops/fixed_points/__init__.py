@@ -1,0 +1,1 @@
+"""Fixed points: ``fixed_point``, x* = f(x*, θ), differentiated without unrolling."""

@@ -1,0 +1,5 @@
+"""The formulas of the family, written once against an array namespace. (Being written: ``fixed_point``.)"""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""Matrix-free linear solves: ``cg_solve``, conjugate gradients whose derivatives are CG solves."""

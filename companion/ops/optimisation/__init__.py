@@ -1,0 +1,1 @@
+"""Optimisation layers: ``eq_qp``, the equality-constrained quadratic programme through its KKT system."""
