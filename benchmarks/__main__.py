@@ -17,7 +17,9 @@ the per-round ratios custom / built-in. A ratio above 1 means the custom op
 is slower. The custom ``solve`` must stay within 10 % of the
 built-in (ratio ≤ 1.10) in both frameworks; the last lines say whether it does.
 
-Options: ``--quick`` (small sizes only, a smoke run), ``--repeats N``.
+Options: ``--quick`` (small sizes only, a smoke run), ``--repeats N``, ``--json PATH``
+(also write the figures, with the date, the command and the machine, to ``PATH``;
+``benchmarks/results/ops.json`` is the committed run the book shows).
 """
 
 from __future__ import annotations
@@ -127,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
     parser.add_argument("--repeats", type=int, default=7, help="samples per function (median)")
     parser.add_argument("--op", action="append", help="only this op (repeatable)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures to PATH (see benchmarks.results)")
     args = parser.parse_args(argv)
 
     import jax
@@ -139,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * len(header), flush=True)
     worst = {"torch": 0.0, "jax custom_jvp": 0.0, "jax custom_vjp": 0.0}
+    rows = []
     start = time.perf_counter()
     with jax.enable_x64(True):
         for case in (c for c in _cases(args.quick) if not args.op or c.op in args.op):
@@ -152,11 +156,18 @@ def main(argv: list[str] | None = None) -> int:
             ms = lambda s: f"{s * 1e3:10.3f} ms"  # noqa: E731
             print(f"{case.op:<10} {case.size:<13} {ms(t_builtin):>15} {ms(t_custom):>13} {r_t:6.2f}   "
                   f"{ms(j_builtin):>13} {ms(j_jvp):>11} {r_jvp:6.2f} {ms(j_vjp):>11} {r_vjp:6.2f}", flush=True)
+            rows.append({"op": case.op, "size": case.size, "torch_builtin_s": t_builtin, "torch_custom_s": t_custom,
+                         "torch_ratio": r_t, "jax_builtin_s": j_builtin, "jax_custom_jvp_s": j_jvp,
+                         "jax_custom_jvp_ratio": r_jvp, "jax_custom_vjp_s": j_vjp, "jax_custom_vjp_ratio": r_vjp})
             if case.op == "solve" and not case.size.startswith("n=256"):
                 worst["torch"] = max(worst["torch"], r_t)
                 worst["jax custom_jvp"] = max(worst["jax custom_jvp"], r_jvp)
                 worst["jax custom_vjp"] = max(worst["jax custom_vjp"], r_vjp)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
+    if args.json:
+        from benchmarks.results import save
+
+        print(f"figures written to {save(args.json, rows, 'benchmarks', argv)}")
     if not args.quick and (not args.op or "solve" in args.op):
         for name, ratio in worst.items():
             verdict = "within" if ratio <= SOLVE_BUDGET else "OVER"
