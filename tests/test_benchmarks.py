@@ -38,3 +38,13 @@ def test_the_op_benchmarks_write_their_figures(tmp_path: Path, capsys: pytest.Ca
 def test_save_records_the_command_that_made_the_figures(tmp_path: Path) -> None:
     path = save(tmp_path / "x.json", [1.0], "benchmarks.example", ["--quick"])
     assert json.loads(path.read_text())["command"] == "python -m benchmarks.example --quick"
+
+
+def test_the_reuse_benchmark_times_both_backward_passes(tmp_path: Path) -> None:
+    from benchmarks.reuse import main as run_reuse
+
+    out = tmp_path / "reuse.json"
+    assert run_reuse(["--quick", "--repeats", "1", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["figures"]
+    assert [r["op"] for r in rows] == ["solve", "logdet"]
+    assert all(r["reusing_s"] > 0 and r["refactorising_s"] > 0 for r in rows)
