@@ -115,6 +115,34 @@ class SympyOps(Namespace):
         return np.vectorize(pick, otypes=[object])(condition, a, b)
 
     @staticmethod
+    def concatenate(arrays: Any, axis: int = 0) -> SymArray:
+        """Join object arrays along ``axis``, as ``numpy.concatenate`` (SymPy has no such function).
+
+        >>> a, b = sympy.symbols("a b")
+        >>> sympy_ops.concatenate([np.array([a], dtype=object), np.array([b], dtype=object)])
+        array([a, b], dtype=object)
+        """
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def stack(arrays: Any, axis: int = 0) -> SymArray:
+        """NumPy's ``stack`` on object arrays (SymPy has no arrays to stack).
+
+        >>> sympy_ops.stack([np.array(sympy.Symbol("a"), dtype=object), np.array(1, dtype=object)])
+        array([a, 1], dtype=object)
+        """
+        return np.stack([np.asarray(a, dtype=object) for a in arrays], axis=axis)
+
+    @staticmethod
+    def moveaxis(a: SymArray, source: Any, destination: Any) -> SymArray:
+        """NumPy's ``moveaxis`` on object arrays (axes reordered, entries untouched).
+
+        >>> sympy_ops.moveaxis(np.empty((2, 3, 4), dtype=object), (0, 1), (1, 2)).shape
+        (4, 2, 3)
+        """
+        return np.moveaxis(a, source, destination)
+
+    @staticmethod
     def lu_factor(A: SymArray) -> sympy.Matrix:
         return sympy.Matrix(A)
 
