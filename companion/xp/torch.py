@@ -111,6 +111,12 @@ class TorchOps(Namespace):
         return torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
 
     @staticmethod
+    def concatenate(tensors: Any, axis: int = 0) -> Tensor:
+        """``torch.cat``: ``torch.concatenate`` (its alias) has no ``vmap`` batching rule
+        inside a custom Function's ``jvp`` (batched forward-mode gradients)."""
+        return torch.cat(tensors, dim=axis)
+
+    @staticmethod
     def solve_triangular(T: Tensor, rhs: Tensor, lower: bool, trans: bool = False) -> Tensor:
         """``T⁻¹ rhs`` (``T⁻ᵀ rhs`` with ``trans``) by ``torch.linalg.solve_triangular`` (differentiable)."""
         M, upper = (T.mT, lower) if trans else (T, not lower)
