@@ -47,17 +47,22 @@ def circuit_expectation_custom_jvp(theta: Array, gates: rules.Gates, observable:
 
 
 @circuit_expectation_custom_jvp.defjvp
-def circuit_expectation_jvp_rule(gates: rules.Gates, observable: rules.Observable, n_qubits: int,
-                                 primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
+def circuit_expectation_jvp_rule(
+    gates: rules.Gates, observable: rules.Observable, n_qubits: int,
+    primals: tuple[Array], tangents: tuple[Array],
+) -> tuple[Array, Array]:
     """JVP: ``ḟ = 2 Re⟨Hψ|ψ̇⟩`` from one forward sweep carrying ``ψ`` and ``ψ̇``.
 
     >>> gates, obs = (("RY", (0,)),), ((1.0, "Z"),)
     >>> primals, tangents = (jnp.asarray([0.0]),), (jnp.asarray([1.0]),)
-    >>> [float(a) for a in circuit_expectation_jvp_rule(gates, obs, 1, primals, tangents)]
+    >>> out = circuit_expectation_jvp_rule(gates, obs, 1, primals, tangents)
+    >>> [float(a) for a in out]
     [1.0, 0.0]
     """
     (theta,), (theta_dot,) = primals, tangents
-    state, state_dot = rules.circuit_state_and_tangent(theta, theta_dot, gates, n_qubits, jax_ops)
+    state, state_dot = rules.circuit_state_and_tangent(
+        theta, theta_dot, gates, n_qubits, jax_ops
+    )
     h_state = rules.apply_observable(observable, state, jax_ops)
     value = jnp.real(jnp.sum(jnp.conj(state) * h_state))
     return value, 2 * jnp.real(jnp.sum(jnp.conj(h_state) * state_dot))
@@ -89,11 +94,14 @@ def circuit_expectation_custom_vjp(theta: Array, gates: rules.Gates, observable:
     return rules.circuit_expectation(theta, gates, observable, n_qubits, jax_ops)
 
 
-def circuit_expectation_fwd(theta: Array, gates: rules.Gates, observable: rules.Observable,
-                            n_qubits: int) -> tuple[Array, tuple[Array, Array]]:
-    """Forward pass: the value and the residuals ``(θ, ψ)``: one state, whatever the number of gates.
+def circuit_expectation_fwd(
+    theta: Array, gates: rules.Gates, observable: rules.Observable, n_qubits: int,
+) -> tuple[Array, tuple[Array, Array]]:
+    """Forward pass: the value and the residuals ``(θ, ψ)``: one state, whatever
+    the number of gates.
 
-    >>> value, (theta, state) = circuit_expectation_fwd(jnp.zeros(1), (("RY", (0,)),), ((1.0, "Z"),), 1)
+    >>> gates, obs = (("RY", (0,)),), ((1.0, "Z"),)
+    >>> value, (theta, state) = circuit_expectation_fwd(jnp.zeros(1), gates, obs, 1)
     >>> float(value), state.shape
     (1.0, (2,))
     """
@@ -102,12 +110,17 @@ def circuit_expectation_fwd(theta: Array, gates: rules.Gates, observable: rules.
     return jnp.real(jnp.sum(jnp.conj(state) * h_state)), (theta, state)
 
 
-def circuit_expectation_bwd(gates: rules.Gates, observable: rules.Observable, n_qubits: int,
-                            residuals: tuple[Array, Array], out_bar: Array) -> tuple[Array]:
-    """VJP by the adjoint sweep: ``θ̄_k = ō Im⟨λ_k|P_k ψ_k⟩`` (real: the same in every convention).
+def circuit_expectation_bwd(
+    gates: rules.Gates, observable: rules.Observable, n_qubits: int,
+    residuals: tuple[Array, Array], out_bar: Array,
+) -> tuple[Array]:
+    """VJP by the adjoint sweep: ``θ̄_k = ō Im⟨λ_k|P_k ψ_k⟩`` (real: the same in
+    every convention).
 
-    >>> residuals = (jnp.asarray([jnp.pi / 2]), jnp.asarray([1.0, 1.0]) / jnp.sqrt(2) + 0j)
-    >>> theta_bar = circuit_expectation_bwd((("RY", (0,)),), ((1.0, "Z"),), 1, residuals, 1.0)[0]
+    >>> theta = jnp.asarray([jnp.pi / 2])
+    >>> state = jnp.asarray([1.0, 1.0]) / jnp.sqrt(2) + 0j
+    >>> gates, obs = (("RY", (0,)),), ((1.0, "Z"),)
+    >>> theta_bar = circuit_expectation_bwd(gates, obs, 1, (theta, state), 1.0)[0]
     >>> theta_bar.dtype, [round(float(g), 6) for g in theta_bar]
     (dtype('float32'), [-1.0])
     """

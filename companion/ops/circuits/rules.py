@@ -107,13 +107,15 @@ def _pauli(letter: str, wire: int, state: Array, xp: ArrayOps) -> Array:
     return _on_wires(state, (wire,), act, xp)
 
 
-def apply_gate(name: str, wires: Sequence[int], state: Array, angle: Array | None, xp: ArrayOps,
-               adjoint: bool = False) -> Array:
-    """``U ψ`` (``U† ψ`` with ``adjoint``) for one gate; ``R_P(θ)ψ = cos(θ/2) ψ − i sin(θ/2) Pψ``.
+def apply_gate(name: str, wires: Sequence[int], state: Array, angle: Array | None,
+               xp: ArrayOps, adjoint: bool = False) -> Array:
+    """``U ψ`` (``U† ψ`` with ``adjoint``) for one gate;
+    ``R_P(θ)ψ = cos(θ/2) ψ − i sin(θ/2) Pψ``.
 
     >>> import numpy as np
     >>> from companion.xp import numpy_ops
-    >>> psi = apply_gate("H", (0,), zero_state(2, np.zeros(1), numpy_ops), None, numpy_ops)
+    >>> zero = zero_state(2, np.zeros(1), numpy_ops)
+    >>> psi = apply_gate("H", (0,), zero, None, numpy_ops)
     >>> apply_gate("CNOT", (0, 1), psi, None, numpy_ops).round(6)  # the Bell state
     array([[0.707107+0.j, 0.      +0.j],
            [0.      +0.j, 0.707107+0.j]])
@@ -123,9 +125,15 @@ def apply_gate(name: str, wires: Sequence[int], state: Array, angle: Array | Non
         pauli = _pauli(ROTATIONS[name], wires[0], state, xp)
         return xp.cos(half) * state - 1j * xp.sin(half) * pauli
     if name == "H":  # self-inverse
-        return _on_wires(state, wires, lambda s: _SQRT_HALF * xp.stack([s[0] + s[1], s[0] - s[1]]), xp)
-    # CNOT (self-inverse): on the control's |1⟩ half, swap the target's amplitudes
-    return _on_wires(state, wires, lambda s: xp.stack([s[0], xp.stack([s[1][1], s[1][0]])]), xp)
+        def hadamard(s: Array) -> Array:
+            return _SQRT_HALF * xp.stack([s[0] + s[1], s[0] - s[1]])
+
+        return _on_wires(state, wires, hadamard, xp)
+
+    def cnot(s: Array) -> Array:  # on the control's |1⟩ half, swap the target's halves
+        return xp.stack([s[0], xp.stack([s[1][1], s[1][0]])])
+
+    return _on_wires(state, wires, cnot, xp)  # self-inverse
 
 
 def apply_observable(observable: Observable, state: Array, xp: ArrayOps) -> Array:
@@ -188,14 +196,16 @@ def circuit_expectation(theta: Array, gates: Gates, observable: Observable, n_qu
     return xp.real(_inner(state, apply_observable(observable, state, xp), xp))
 
 
-def circuit_state_and_tangent(theta: Array, theta_dot: Array, gates: Gates, n_qubits: int,
-                              xp: ArrayOps) -> tuple[Array, Array]:
+def circuit_state_and_tangent(theta: Array, theta_dot: Array, gates: Gates,
+                              n_qubits: int, xp: ArrayOps) -> tuple[Array, Array]:
     """``ψ`` and ``ψ̇ = Σ_k θ̇_k ∂ψ/∂θ_k`` in one forward sweep:
     ``ψ̇_k = U_k ψ̇_{k−1} − (i/2) θ̇_k P_k ψ_k``, ``ψ̇_0 = 0`` (one extra state).
 
     >>> import numpy as np
     >>> from companion.xp import numpy_ops
-    >>> psi, psi_dot = circuit_state_and_tangent(np.zeros(1), np.ones(1), (("RY", (0,)),), 1, numpy_ops)
+    >>> ry = (("RY", (0,)),)
+    >>> theta, theta_dot = np.zeros(1), np.ones(1)
+    >>> psi, psi_dot = circuit_state_and_tangent(theta, theta_dot, ry, 1, numpy_ops)
     >>> psi_dot  # d/dθ (cos θ/2, sin θ/2) at 0
     array([0. +0.j, 0.5+0.j])
     """
@@ -205,7 +215,8 @@ def circuit_state_and_tangent(theta: Array, theta_dot: Array, gates: Gates, n_qu
         if name in ROTATIONS:
             state = apply_gate(name, wires, state, theta[k], xp)
             state_dot = apply_gate(name, wires, state_dot, theta[k], xp)
-            state_dot = state_dot - 0.5j * theta_dot[k] * _pauli(ROTATIONS[name], wires[0], state, xp)
+            p_state = _pauli(ROTATIONS[name], wires[0], state, xp)
+            state_dot = state_dot - 0.5j * theta_dot[k] * p_state
             k += 1
         else:
             state = apply_gate(name, wires, state, None, xp)
@@ -228,21 +239,24 @@ def circuit_expectation_tangent(theta: Array, theta_dot: Array, gates: Gates, ob
 
 
 def circuit_expectation_cotangents(
-    theta: Array, gates: Gates, observable: Observable, n_qubits: int, out_bar: Array, xp: ArrayOps,
-    needs: Sequence[bool] = (True,), state: Array | None = None,
+    theta: Array, gates: Gates, observable: Observable, n_qubits: int, out_bar: Array,
+    xp: ArrayOps, needs: Sequence[bool] = (True,), state: Array | None = None,
 ) -> tuple[Array | None]:
-    """VJP (adjoint method): ``θ̄_k = ō · Im⟨λ_k|P_k ψ_k⟩``, ``λ_k = U_{k+1}† ⋯ U_G† H ψ``.
+    """VJP (adjoint method): ``θ̄_k = ō · Im⟨λ_k|P_k ψ_k⟩``,
+    ``λ_k = U_{k+1}† ⋯ U_G† H ψ``.
 
     One backward sweep from ``ψ = ψ_G`` (``state``, the forward pass's final
     state; recomputed from ``theta`` when not given) and ``λ_G = H ψ``: at each
     rotation read ``Im⟨λ_k|P_k ψ_k⟩``, then un-apply the gate to both,
-    ``ψ_{k−1} = U_k† ψ_k``, ``λ_{k−1} = U_k† λ_k``. O(G) gate applications and two
-    states, whatever the number of parameters. Real, of ``theta``'s shape.
+    ``ψ_{k−1} = U_k† ψ_k``, ``λ_{k−1} = U_k† λ_k``. O(G) gate applications and
+    three states (ψ, λ, P_k ψ), whatever the number of parameters. Real, of
+    ``theta``'s shape.
 
     >>> import numpy as np
     >>> from companion.xp import numpy_ops
     >>> gates, obs = (("RY", (0,)),), ((1.0, "Z"),)  # f = cos θ
-    >>> circuit_expectation_cotangents(np.array([np.pi / 2]), gates, obs, 1, np.array(2.0), numpy_ops)
+    >>> theta, out_bar = np.array([np.pi / 2]), np.array(2.0)
+    >>> circuit_expectation_cotangents(theta, gates, obs, 1, out_bar, numpy_ops)
     (array([-2.]),)
     """
     if not needs[0]:
@@ -265,28 +279,32 @@ def circuit_expectation_cotangents(
     return (xp.stack(theta_bar[::-1]),)
 
 
-def circuit_parameter_shift(theta: Array, gates: Gates, observable: Observable, n_qubits: int,
-                            xp: ArrayOps) -> Array:
-    """The gradient by the parameter-shift rule: ``∂f/∂θ_k = [f(θ + (π/2) e_k) − f(θ − (π/2) e_k)]/2``,
-    exact for ``R_P(θ) = exp(−iθP/2)``; ``2P`` evaluations of the circuit (not a custom rule: the
-    method a quantum computer can run, shown for comparison).
+def circuit_parameter_shift(theta: Array, gates: Gates, observable: Observable,
+                            n_qubits: int, xp: ArrayOps) -> Array:
+    """The gradient by the parameter-shift rule:
+    ``∂f/∂θ_k = [f(θ + (π/2) e_k) − f(θ − (π/2) e_k)]/2``, exact for
+    ``R_P(θ) = exp(−iθP/2)``; ``2P`` evaluations of the circuit (not a custom rule:
+    the method a quantum computer can run, shown for comparison).
 
     >>> import numpy as np
     >>> from companion.xp import numpy_ops
     >>> gates, obs = (("RY", (0,)), ("RX", (0,))), ((1.0, "Z"),)
     >>> theta = np.array([0.3, -0.4])
     >>> shift = circuit_parameter_shift(theta, gates, obs, 1, numpy_ops)
-    >>> adjoint = circuit_expectation_cotangents(theta, gates, obs, 1, np.array(1.0), numpy_ops)[0]
+    >>> one = np.array(1.0)
+    >>> (adjoint,) = circuit_expectation_cotangents(theta, gates, obs, 1, one, numpy_ops)
     >>> bool(np.allclose(shift, adjoint, rtol=1e-12, atol=1e-14))
     True
     """
-    index, quarter = xp.arange(theta.shape[0]), math.pi / 2
-    return xp.stack([
-        (circuit_expectation(xp.where(index == k, theta + quarter, theta), gates, observable, n_qubits, xp)
-         - circuit_expectation(xp.where(index == k, theta - quarter, theta), gates, observable, n_qubits, xp))
-        / 2
-        for k in range(theta.shape[0])
-    ])
+    index = xp.arange(theta.shape[0])
+
+    def f(shift: float, k: int) -> Array:  # f(θ + shift e_k)
+        shifted = xp.where(index == k, theta + shift, theta)
+        return circuit_expectation(shifted, gates, observable, n_qubits, xp)
+
+    half_pi = math.pi / 2
+    shifts = [(f(half_pi, k) - f(-half_pi, k)) / 2 for k in range(theta.shape[0])]
+    return xp.stack(shifts)
 
 
 # --------------------------------------------------------------------------

@@ -29,12 +29,13 @@ _TENSOR = "a torch.Tensor"
 
 
 class CircuitExpectation(torch.autograd.Function):
-    """``(θ, gates, observable, n) ↦ (⟨ψ|H|ψ⟩, ψ)``; only the first output is differentiable.
-    JVP: ``ḟ = 2 Re⟨Hψ|ψ̇⟩`` by a forward tangent sweep. VJP: ``θ̄_k = ō Im⟨λ_k|P_k ψ_k⟩``
-    by the adjoint sweep.
+    """``(θ, gates, observable, n) ↦ (⟨ψ|H|ψ⟩, ψ)``; only the value is differentiable.
+    JVP: ``ḟ = 2 Re⟨Hψ|ψ̇⟩`` by a forward tangent sweep.
+    VJP: ``θ̄_k = ō Im⟨λ_k|P_k ψ_k⟩`` by the adjoint sweep.
 
     >>> theta = torch.zeros(1, dtype=torch.float64)
-    >>> value, psi = CircuitExpectation.apply(theta, (("RY", (0,)),), ((1.0, "Z"),), 1)
+    >>> gates, obs = (("RY", (0,)),), ((1.0, "Z"),)
+    >>> value, psi = CircuitExpectation.apply(theta, gates, obs, 1)
     >>> value, psi
     (tensor(1., dtype=torch.float64), tensor([1.+0.j, 0.+0.j], dtype=torch.complex128))
     """
@@ -49,16 +50,17 @@ class CircuitExpectation(torch.autograd.Function):
         return torch.real(torch_ops.conj(state) * h_state).sum(), state
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, Tensor]) -> None:
+    def setup_context(ctx: Any, inputs: tuple[Any, ...],
+                      output: tuple[Tensor, Tensor]) -> None:
         theta, ctx.gates, ctx.observable, ctx.n_qubits = inputs
         ctx.mark_non_differentiable(output[1])
         ctx.save_for_backward(theta, output[1])
         ctx.save_for_forward(theta)
 
     @staticmethod
-    def backward(ctx: Any, out_bar: Tensor, _state_bar: Any) -> tuple[Tensor | None, None, None, None]:
+    def backward(ctx: Any, out_bar: Tensor, _state_bar: Any) -> tuple[Any, ...]:
         theta, state = ctx.saved_tensors
-        if torch.is_grad_enabled():  # being differentiated: ψ must depend on theta in the graph
+        if torch.is_grad_enabled():  # differentiated itself: ψ must depend on theta
             state = None
         (theta_bar,) = rules.circuit_expectation_cotangents(
             theta, ctx.gates, ctx.observable, ctx.n_qubits, out_bar, torch_ops,
