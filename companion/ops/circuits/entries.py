@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------
-# The independent oracle: dense 2ⁿ × 2ⁿ matrices (Kronecker products), ψ = U|0…0⟩
+# The independent oracle: dense 2^n × 2^n matrices (Kronecker products), ψ = U|0…0⟩
 # --------------------------------------------------------------------------
 
 _PAULI = {
@@ -37,7 +37,7 @@ _P0, _P1 = np.diag([1.0, 0.0]).astype(complex), np.diag([0.0, 1.0]).astype(compl
 
 
 def _kron(factors: dict[int, np.ndarray], n: int) -> np.ndarray:
-    """``F_0 ⊗ F_1 ⊗ ⋯ ⊗ F_{n−1}`` (identity where no factor is given): wire 0 is the leftmost factor,
+    """``F_0 ⊗ F_1 ⊗ … ⊗ F_{n−1}`` (identity where no factor is given): wire 0 is the leftmost factor,
     the most significant bit of the row index."""
     out = np.ones((1, 1), dtype=complex)
     for wire in range(n):
@@ -47,7 +47,7 @@ def _kron(factors: dict[int, np.ndarray], n: int) -> np.ndarray:
 
 def dense_expectation(xp: Any, theta: Any, gates: rules.Gates, observable: rules.Observable,
                       n_qubits: int) -> Any:
-    """``⟨ψ|H|ψ⟩`` with ``ψ = U_G ⋯ U_1 e₀``, every gate a dense ``2ⁿ × 2ⁿ`` matrix
+    """``⟨ψ|H|ψ⟩`` with ``ψ = U_G … U_1 e₀``, every gate a dense ``2^n × 2^n`` matrix
     (``R_P(θ) = cos(θ/2) I − i sin(θ/2) P``, ``CNOT = P₀ ⊗ I + P₁ ⊗ X``), from ``xp``'s own
     ``cos``, ``sin``, ``@``: independent of the state-vector rules.
 
@@ -191,7 +191,7 @@ OPS: tuple[Op, ...] = (
         family="circuits",
         arg_names=("theta",),
         chapter="ch-circuit-adjoints",
-        formula="⟨ψ(θ)|H|ψ(θ)⟩, ψ(θ) = U_G(θ)⋯U_1(θ)|0…0⟩ (3 qubits, 6 rotations)",
+        formula="⟨ψ(θ)|H|ψ(θ)⟩, ψ(θ) = U_G(θ)…U_1(θ)|0…0⟩ (3 qubits, 6 rotations)",
         reference=lambda xp, theta: dense_expectation(xp, theta, EXAMPLE_GATES, EXAMPLE_OBSERVABLE, _N),
         cases={"angles": lambda rng: (rng.uniform(-np.pi, np.pi, _P),)},
         derive=derive_circuit_expectation,

@@ -69,7 +69,7 @@ def circuit_expectation_jvp_rule(
 
 
 def circuit_expectation(theta: Any, gates: Any, observable: Any, n_qubits: int) -> Array:
-    """``⟨ψ(θ)| H |ψ(θ)⟩`` for ``ψ(θ) = U_G(θ) ⋯ U_1(θ) |0…0⟩``; ``jax.custom_jvp`` rule.
+    """``⟨ψ(θ)| H |ψ(θ)⟩`` for ``ψ(θ) = U_G(θ) … U_1(θ) |0…0⟩``; ``jax.custom_jvp`` rule.
 
     Arguments as in :func:`companion.torch.circuit_expectation`; ``gates``,
     ``observable`` and ``n_qubits`` are static (hashable after conversion).

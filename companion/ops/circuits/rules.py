@@ -12,7 +12,7 @@ wire) and ``"CNOT"`` (``(control, target)``). A rotation is
 of Pauli strings ``[(c, "ZIX"), …]`` whose character ``k`` acts on wire ``k``.
 Inner products are ``⟨a|b⟩ = Σ conj(a) ⊙ b``.
 
-With ``ψ_k = U_k ⋯ U_1 |0…0⟩`` (``ψ = ψ_G``) and ``λ_k = U_{k+1}† ⋯ U_G† H ψ``:
+With ``ψ_k = U_k … U_1 |0…0⟩`` (``ψ = ψ_G``) and ``λ_k = U_{k+1}ᴴ … U_Gᴴ H ψ``:
 
 * value: ``f = Re⟨ψ|Hψ⟩``;
 * JVP: ``ψ̇_k = U_k ψ̇_{k−1} − (i/2) θ̇_k P_k ψ_k`` (``ψ̇_0 = 0``), ``ḟ = 2 Re⟨Hψ|ψ̇⟩``;
@@ -109,7 +109,7 @@ def _pauli(letter: str, wire: int, state: Array, xp: ArrayOps) -> Array:
 
 def apply_gate(name: str, wires: Sequence[int], state: Array, angle: Array | None,
                xp: ArrayOps, adjoint: bool = False) -> Array:
-    """``U ψ`` (``U† ψ`` with ``adjoint``) for one gate;
+    """``U ψ`` (``Uᴴ ψ`` with ``adjoint``) for one gate;
     ``R_P(θ)ψ = cos(θ/2) ψ − i sin(θ/2) Pψ``.
 
     >>> import numpy as np
@@ -121,7 +121,7 @@ def apply_gate(name: str, wires: Sequence[int], state: Array, angle: Array | Non
            [0.      +0.j, 0.707107+0.j]])
     """
     if name in ROTATIONS:
-        half = -angle / 2 if adjoint else angle / 2  # R_P(θ)† = R_P(−θ)
+        half = -angle / 2 if adjoint else angle / 2  # R_P(θ)ᴴ = R_P(−θ)
         pauli = _pauli(ROTATIONS[name], wires[0], state, xp)
         return xp.cos(half) * state - 1j * xp.sin(half) * pauli
     if name == "H":  # self-inverse
@@ -161,7 +161,7 @@ def _inner(a: Array, b: Array, xp: ArrayOps) -> Array:
 
 
 def circuit_state(theta: Array, gates: Gates, n_qubits: int, xp: ArrayOps) -> Array:
-    """``ψ(θ) = U_G(θ) ⋯ U_1(θ) |0…0⟩``, shape ``(2,) * n``.
+    """``ψ(θ) = U_G(θ) … U_1(θ) |0…0⟩``, shape ``(2,) * n``.
 
     >>> import numpy as np
     >>> from companion.xp import numpy_ops
@@ -184,7 +184,7 @@ def circuit_state(theta: Array, gates: Gates, n_qubits: int, xp: ArrayOps) -> Ar
 
 def circuit_expectation(theta: Array, gates: Gates, observable: Observable, n_qubits: int,
                         xp: ArrayOps) -> Array:
-    """Primal: ``f(θ) = ⟨ψ(θ)| H |ψ(θ)⟩ = Re Σ conj(ψ) ⊙ Hψ`` (real), ``ψ(θ) = U_G ⋯ U_1 |0…0⟩``.
+    """Primal: ``f(θ) = ⟨ψ(θ)| H |ψ(θ)⟩ = Re Σ conj(ψ) ⊙ Hψ`` (real), ``ψ(θ) = U_G … U_1 |0…0⟩``.
 
     >>> import numpy as np
     >>> from companion.xp import numpy_ops
@@ -243,12 +243,12 @@ def circuit_expectation_cotangents(
     xp: ArrayOps, needs: Sequence[bool] = (True,), state: Array | None = None,
 ) -> tuple[Array | None]:
     """VJP (adjoint method): ``θ̄_k = ō · Im⟨λ_k|P_k ψ_k⟩``,
-    ``λ_k = U_{k+1}† ⋯ U_G† H ψ``.
+    ``λ_k = U_{k+1}ᴴ … U_Gᴴ H ψ``.
 
     One backward sweep from ``ψ = ψ_G`` (``state``, the forward pass's final
     state; recomputed from ``theta`` when not given) and ``λ_G = H ψ``: at each
     rotation read ``Im⟨λ_k|P_k ψ_k⟩``, then un-apply the gate to both,
-    ``ψ_{k−1} = U_k† ψ_k``, ``λ_{k−1} = U_k† λ_k``. O(G) gate applications and
+    ``ψ_{k−1} = U_kᴴ ψ_k``, ``λ_{k−1} = U_kᴴ λ_k``. O(G) gate applications and
     three states (ψ, λ, P_k ψ), whatever the number of parameters. Real, of
     ``theta``'s shape.
 

@@ -79,7 +79,7 @@ class CircuitExpectation(torch.autograd.Function):
 
 
 def circuit_expectation(theta: Tensor, gates: Any, observable: Any, n_qubits: int) -> Tensor:
-    """``⟨ψ(θ)| H |ψ(θ)⟩`` for ``ψ(θ) = U_G(θ) ⋯ U_1(θ) |0…0⟩``; a custom rule
+    """``⟨ψ(θ)| H |ψ(θ)⟩`` for ``ψ(θ) = U_G(θ) … U_1(θ) |0…0⟩``; a custom rule
     (:class:`CircuitExpectation`): reverse mode by the adjoint method, forward mode
     by a tangent state.
 
