@@ -55,8 +55,9 @@ def eq_qp_custom_jvp(Q: Array, c: Array, A: Array, b: Array) -> Array:
 
 
 @eq_qp_custom_jvp.defjvp
-def eq_qp_jvp_rule(primals: tuple[Array, ...], tangents: tuple[Array, ...]) -> tuple[Array, Array]:
-    """JVP: ``[[S, Aᵀ], [A, 0]] [ẋ; λ̇] = [−ċ − Ṡ x − Ȧᵀ λ; ḃ − Ȧ x]`` with the factors of the primal.
+def eq_qp_jvp_rule(primals: tuple[Array, ...], tangents: tuple[Array, ...]) -> tuple:
+    """JVP: ``[[S, Aᵀ], [A, 0]] [ẋ; λ̇] = [−ċ − Ṡ x − Ȧᵀ λ; ḃ − Ȧ x]`` with the factors
+    of the primal.
 
     >>> Q, A = jnp.eye(2), jnp.asarray([[1.0, 1.0]])
     >>> x, x_dot = eq_qp_jvp_rule((Q, jnp.zeros(2), A, jnp.asarray([2.0])),
@@ -110,10 +111,12 @@ def eq_qp_custom_vjp(Q: Array, c: Array, A: Array, b: Array) -> Array:
     return x
 
 
-def eq_qp_fwd(Q: Array, c: Array, A: Array, b: Array) -> tuple[Array, tuple[Any, ...]]:
-    """Forward pass: factorise once; the residuals are ``x``, ``λ``, the factors ``(lu, piv)`` and the nan scale.
+def eq_qp_fwd(Q: Array, c: Array, A: Array, b: Array) -> tuple[Array, tuple]:
+    """Forward pass: factorise once; the residuals are ``x``, ``λ``, the factors
+    ``(lu, piv)`` and the nan scale.
 
-    >>> x, (_, lam, (lu, piv), _) = eq_qp_fwd(jnp.eye(2), jnp.zeros(2), jnp.asarray([[1.0, 1.0]]), jnp.asarray([2.0]))
+    >>> Q, c, A, b = jnp.eye(2), jnp.zeros(2), jnp.ones((1, 2)), jnp.asarray([2.0])
+    >>> x, (_, lam, (lu, piv), _) = eq_qp_fwd(Q, c, A, b)
     >>> x.tolist(), lam.tolist()
     ([1.0, 1.0], [-1.0])
     """
@@ -121,10 +124,12 @@ def eq_qp_fwd(Q: Array, c: Array, A: Array, b: Array) -> tuple[Array, tuple[Any,
     return x, (x, lam, factors, scale)
 
 
-def eq_qp_bwd(residuals: tuple[Any, ...], x_bar: Array) -> tuple[Array, Array, Array, Array]:
-    """VJP: ``Kᵀ [u; v] = [x̄; 0]``, ``Q̄ = −(u xᵀ + x uᵀ)/2``, ``c̄ = −u``, ``Ā = −(v xᵀ + λ uᵀ)``, ``b̄ = v``.
+def eq_qp_bwd(residuals: tuple, x_bar: Array) -> tuple[Array, Array, Array, Array]:
+    """VJP: ``Kᵀ [u; v] = [x̄; 0]``, ``Q̄ = −(u xᵀ + x uᵀ)/2``, ``c̄ = −u``,
+    ``Ā = −(v xᵀ + λ uᵀ)``, ``b̄ = v``.
 
-    >>> x, residuals = eq_qp_fwd(jnp.eye(2), jnp.zeros(2), jnp.asarray([[1.0, 1.0]]), jnp.asarray([2.0]))
+    >>> Q, c, A, b = jnp.eye(2), jnp.zeros(2), jnp.ones((1, 2)), jnp.asarray([2.0])
+    >>> x, residuals = eq_qp_fwd(Q, c, A, b)
     >>> Q_bar, c_bar, A_bar, b_bar = eq_qp_bwd(residuals, jnp.asarray([1.0, 0.0]))
     >>> c_bar.tolist(), b_bar.tolist()
     ([-0.5, 0.5], [0.5])

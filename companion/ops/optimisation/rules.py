@@ -43,13 +43,15 @@ Needs = Sequence[bool]
 
 
 def kkt_matrix(Q: Array, A: Array, xp: ArrayOps) -> Array:
-    """The KKT matrix ``K = [[S, Aᵀ], [A, 0]]`` with ``S = (Q + Qᵀ)/2``, of shape ``(n + m, n + m)``.
+    """The KKT matrix ``K = [[S, Aᵀ], [A, 0]]`` with ``S = (Q + Qᵀ)/2``, of shape
+    ``(n + m, n + m)``.
 
     Built with ``xp.concatenate``, so it is differentiable in ``Q`` and ``A``
     wherever the namespace is. The zero block is ``A[:, :m]`` zeroed (``m < n``).
 
     >>> import numpy as np
-    >>> kkt_matrix(np.array([[2.0, 1.0], [0.0, 2.0]]), np.array([[1.0, 3.0]]), numpy_ops)
+    >>> Q, A = np.array([[2.0, 1.0], [0.0, 2.0]]), np.array([[1.0, 3.0]])
+    >>> kkt_matrix(Q, A, numpy_ops)
     array([[2. , 0.5, 1. ],
            [0.5, 2. , 3. ],
            [1. , 3. , 0. ]])
@@ -61,14 +63,19 @@ def kkt_matrix(Q: Array, A: Array, xp: ArrayOps) -> Array:
     return xp.concatenate([top, bottom], axis=0)
 
 
-def eq_qp(Q: Array, c: Array, A: Array, b: Array, xp: ArrayOps) -> tuple[Array, Array, Any]:
-    """Primal: ``x = argmin ½ xᵀ Q x + cᵀ x`` s.t. ``A x = b``, from ``[[S, Aᵀ], [A, 0]] [x; λ] = [−c; b]``.
+def eq_qp(
+    Q: Array, c: Array, A: Array, b: Array, xp: ArrayOps
+) -> tuple[Array, Array, Any]:
+    """Primal: ``x = argmin ½ xᵀ Q x + cᵀ x`` s.t. ``A x = b``, from
+    ``[[S, Aᵀ], [A, 0]] [x; λ] = [−c; b]``.
 
-    ``S = (Q + Qᵀ)/2``. Factorises the KKT matrix once; returns ``(x, λ, kkt_factors)``,
-    where ``λ`` (shape ``(m,)``) are the Lagrange multipliers of ``A x = b``.
+    ``S = (Q + Qᵀ)/2``. Factorises the KKT matrix once; returns
+    ``(x, λ, kkt_factors)``, where ``λ`` (shape ``(m,)``) are the Lagrange
+    multipliers of ``A x = b``.
 
     >>> import numpy as np
-    >>> x, lam, _ = eq_qp(np.eye(2), np.array([1.0, 0.0]), np.array([[1.0, 1.0]]), np.array([0.0]), numpy_ops)
+    >>> Q, A = np.eye(2), np.array([[1.0, 1.0]])
+    >>> x, lam, _ = eq_qp(Q, np.array([1.0, 0.0]), A, np.array([0.0]), numpy_ops)
     >>> x, lam
     (array([-0.5,  0.5]), array([-0.5]))
     """
@@ -82,7 +89,8 @@ def eq_qp_tangent(
     kkt_factors: Any, x: Array, lam: Array,
     Q_dot: Array, c_dot: Array, A_dot: Array, b_dot: Array, xp: ArrayOps,
 ) -> tuple[Array, Array]:
-    """JVP: ``[[S, Aᵀ], [A, 0]] [ẋ; λ̇] = [−ċ − Ṡ x − Ȧᵀ λ; ḃ − Ȧ x]`` with ``Ṡ = (Q̇ + Q̇ᵀ)/2``.
+    """JVP: ``[[S, Aᵀ], [A, 0]] [ẋ; λ̇] = [−ċ − Ṡ x − Ȧᵀ λ; ḃ − Ȧ x]``,
+    ``Ṡ = (Q̇ + Q̇ᵀ)/2``.
 
     Differentiating ``K z = r`` gives ``K ż = ṙ − K̇ z``; one solve with the
     factors of ``K``. Returns ``(ẋ, λ̇)``.
@@ -90,8 +98,8 @@ def eq_qp_tangent(
     >>> import numpy as np
     >>> Q, A = np.eye(2), np.array([[1.0, 1.0]])
     >>> x, lam, f = eq_qp(Q, np.zeros(2), A, np.array([2.0]), numpy_ops)
-    >>> x_dot, lam_dot = eq_qp_tangent(f, x, lam, np.zeros((2, 2)), np.array([1.0, 0.0]),
-    ...                                np.zeros((1, 2)), np.zeros(1), numpy_ops)
+    >>> Q_dot, c_dot, A_dot, b_dot = 0 * Q, np.array([1.0, 0.0]), 0 * A, np.zeros(1)
+    >>> x_dot, lam_dot = eq_qp_tangent(f, x, lam, Q_dot, c_dot, A_dot, b_dot, numpy_ops)
     >>> x_dot, lam_dot
     (array([-0.5,  0.5]), array([-0.5]))
     """
@@ -106,19 +114,20 @@ def eq_qp_cotangents(
     kkt_factors: Any, x: Array, lam: Array, x_bar: Array, xp: ArrayOps,
     needs: Needs = (True, True, True, True), lam_bar: Array | None = None,
 ) -> tuple[Array | None, Array | None, Array | None, Array | None]:
-    """VJP: ``[[S, Aᵀ], [A, 0]]ᵀ [u; v] = [x̄; λ̄]``, ``Q̄ = −(u xᵀ + x uᵀ)/2``, ``c̄ = −u``,
-    ``Ā = −(v xᵀ + λ uᵀ)``, ``b̄ = v``.
+    """VJP: ``[[S, Aᵀ], [A, 0]]ᵀ [u; v] = [x̄; λ̄]``, ``Q̄ = −(u xᵀ + x uᵀ)/2``,
+    ``c̄ = −u``, ``Ā = −(v xᵀ + λ uᵀ)``, ``b̄ = v``.
 
     One solve with the transposed KKT matrix (``K`` itself: it is symmetric),
     reusing the factors of the forward pass. ``λ̄`` (``lam_bar``) is zero when
     only ``x`` is used. ``Q̄`` is symmetric because ``Q`` enters through
-    ``S = (Q + Qᵀ)/2``. ``needs`` (one flag for each of ``Q``, ``c``, ``A``, ``b``)
-    skips what is not needed.
+    ``S = (Q + Qᵀ)/2``. ``needs`` (one flag for each of ``Q``, ``c``, ``A``,
+    ``b``) skips what is not needed.
 
     >>> import numpy as np
     >>> Q, A = np.eye(2), np.array([[1.0, 1.0]])
     >>> x, lam, f = eq_qp(Q, np.zeros(2), A, np.array([2.0]), numpy_ops)
-    >>> Q_bar, c_bar, A_bar, b_bar = eq_qp_cotangents(f, x, lam, np.array([1.0, 0.0]), numpy_ops)
+    >>> x_bar = np.array([1.0, 0.0])
+    >>> Q_bar, c_bar, A_bar, b_bar = eq_qp_cotangents(f, x, lam, x_bar, numpy_ops)
     >>> c_bar, b_bar
     (array([-0.5,  0.5]), array([0.5]))
     >>> Q_bar + 0.0  # + 0.0 turns -0.0 into 0.0
@@ -129,7 +138,10 @@ def eq_qp_cotangents(
     rhs = xp.concatenate([x_bar, xp.zeros_like(lam) if lam_bar is None else lam_bar])
     w = xp.lu_solve(kkt_factors, rhs, trans=True)
     u, v = w[:n], w[n:]
-    Q_bar = -(u[:, None] * x[None, :] + x[:, None] * u[None, :]) / 2 if needs[0] else None
+    Q_bar = None
+    if needs[0]:
+        u_x = u[:, None] * x[None, :]  # u xᵀ
+        Q_bar = -(u_x + u_x.T) / 2
     c_bar = -u if needs[1] else None
     A_bar = -(v[:, None] * x[None, :] + lam[:, None] * u[None, :]) if needs[2] else None
     b_bar = v if needs[3] else None

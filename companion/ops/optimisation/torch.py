@@ -27,7 +27,8 @@ _TENSOR = "a torch.Tensor"
 
 _SINGULAR = (
     "eq_qp: the KKT matrix [[S, Aᵀ], [A, 0]] (S = (Q + Qᵀ)/2) must be non-singular: A must have "
-    "full row rank and S must be positive definite on the null space of A; got a KKT matrix "
+    "full row rank and S must be non-singular (for a minimiser: positive definite) on the "
+    "null space of A; got a KKT matrix "
 )
 
 
@@ -54,14 +55,15 @@ def _factorise_kkt(Q: Tensor, A: Tensor) -> LUFactors:
         raise SingularMatrixError(_SINGULAR + "with an exactly zero pivot") from err
     _raise_if_true(
         rules.kkt_singular(lu, torch_ops),
-        _SINGULAR + "whose smallest LU pivot is below (n + m) ε times its largest (numerically singular)",
+        _SINGULAR + "whose smallest LU pivot is below (n + m) ε times its largest "
+        "(numerically singular)",
     )
     return LUFactors(K, lu, piv)
 
 
 class EqQp(torch.autograd.Function):
-    """``(x, λ, lu, piv)``: the minimiser of ``½ xᵀ Q x + cᵀ x`` s.t. ``A x = b``, its multipliers, and
-    the LU factors of the KKT matrix.
+    """``(x, λ, lu, piv)``: the minimiser of ``½ xᵀ Q x + cᵀ x`` s.t. ``A x = b``, its
+    multipliers, and the LU factors of the KKT matrix.
 
     JVP: ``K [ẋ; λ̇] = [−ċ − Ṡ x − Ȧᵀ λ; ḃ − Ȧ x]``; VJP: ``Kᵀ [u; v] = [x̄; λ̄]``,
     ``Q̄ = −(u xᵀ + x uᵀ)/2``, ``c̄ = −u``, ``Ā = −(v xᵀ + λ uᵀ)``, ``b̄ = v``; both
@@ -71,9 +73,9 @@ class EqQp(torch.autograd.Function):
     outputs marked non-differentiable, which is how a modern-style Function hands
     an intermediate to ``setup_context`` in a way ``torch.func`` supports.
 
-    >>> Q = torch.eye(2, dtype=torch.float64)
-    >>> A = torch.tensor([[1.0, 1.0]], dtype=torch.float64)
-    >>> x, lam, lu, piv = EqQp.apply(Q, torch.zeros(2, dtype=torch.float64), A, torch.tensor([2.0], dtype=torch.float64))
+    >>> Q, A = torch.eye(2, dtype=torch.float64), torch.ones(1, 2, dtype=torch.float64)
+    >>> c, b = torch.zeros(2, dtype=torch.float64), 2 * A[:, 0]
+    >>> x, lam, lu, piv = EqQp.apply(Q, c, A, b)
     >>> x, lam
     (tensor([1., 1.], dtype=torch.float64), tensor([-1.], dtype=torch.float64))
     """
@@ -81,14 +83,14 @@ class EqQp(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(Q: Tensor, c: Tensor, A: Tensor, b: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    def forward(Q: Tensor, c: Tensor, A: Tensor, b: Tensor) -> tuple[Tensor, ...]:
         factors = _factorise_kkt(Q, A)
         n = Q.shape[0]
         z = plain_solve_ops.lu_solve(factors, torch.cat([-c, b]))
         return z[:n], z[n:], factors.lu, factors.piv
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Tensor, ...], output: tuple[Tensor, ...]) -> None:
+    def setup_context(ctx: Any, inputs: tuple[Tensor, ...], output: tuple) -> None:
         Q, _, A, _ = inputs
         x, lam, lu, piv = output
         ctx.mark_non_differentiable(lu, piv)
@@ -97,21 +99,20 @@ class EqQp(torch.autograd.Function):
         ctx.save_for_forward(Q, A, x, lam, lu, piv)
 
     @staticmethod
-    def backward(
-        ctx: Any, x_bar: Tensor | None, lam_bar: Tensor | None, _lu_bar: None, _piv_bar: None
-    ) -> tuple[Tensor | None, ...]:
+    def backward(ctx: Any, x_bar: Tensor | None, lam_bar: Tensor | None, *_: Any) -> tuple:
         Q, A, x, lam, lu, piv = ctx.saved_tensors
         if (x_bar is None and lam_bar is None) or not any(ctx.needs_input_grad):
             return None, None, None, None
-        factors = LUFactors(rules.kkt_matrix(Q, A, torch_ops), lu, piv)  # K: for derivatives of backward
+        K = rules.kkt_matrix(Q, A, torch_ops)  # derivatives of backward reach Q, A via K
+        x_bar = zeros_if_none(x_bar, x)
         return rules.eq_qp_cotangents(
-            factors, x, lam, zeros_if_none(x_bar, x), torch_ops, needs=ctx.needs_input_grad, lam_bar=lam_bar
+            LUFactors(K, lu, piv), x, lam, x_bar, torch_ops,
+            needs=ctx.needs_input_grad, lam_bar=lam_bar,
         )
 
     @staticmethod
-    def jvp(
-        ctx: Any, Q_dot: Tensor | None, c_dot: Tensor | None, A_dot: Tensor | None, b_dot: Tensor | None
-    ) -> tuple[Tensor, Tensor, None, None]:
+    def jvp(ctx: Any, Q_dot: Tensor | None, c_dot: Tensor | None,
+            A_dot: Tensor | None, b_dot: Tensor | None) -> tuple:
         Q, A, x, lam, lu, piv = ctx.saved_tensors
         factors = LUFactors(rules.kkt_matrix(Q, A, torch_ops), lu, piv)
         x_dot, lam_dot = rules.eq_qp_tangent(
