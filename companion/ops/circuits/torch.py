@@ -3,8 +3,9 @@
 ``theta`` is real and the value is real, so ``backward`` receives a real
 ``ō`` and returns a real ``θ̄``: the complex states stay inside the rules.
 ``forward`` returns the final state ``ψ`` as a second, non-differentiable
-output, which ``backward`` starts its adjoint sweep from. When ``backward``
-itself is being differentiated (``create_graph=True``, ``torch.func``), it
+output, which ``backward`` starts its adjoint sweep from when grad mode is off
+(a plain ``backward()`` or ``torch.autograd.grad``). When grad mode is on inside
+``backward`` (``create_graph=True``, and every ``torch.func`` transform), it
 recomputes ``ψ`` from ``theta`` in differentiable operations, so that second
 derivatives see how ``ψ`` depends on ``theta``. This module is wiring.
 """
@@ -60,7 +61,7 @@ class CircuitExpectation(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, out_bar: Tensor, _state_bar: Any) -> tuple[Any, ...]:
         theta, state = ctx.saved_tensors
-        if torch.is_grad_enabled():  # differentiated itself: ψ must depend on theta
+        if torch.is_grad_enabled():  # may be differentiated: ψ must depend on theta
             state = None
         (theta_bar,) = rules.circuit_expectation_cotangents(
             theta, ctx.gates, ctx.observable, ctx.n_qubits, out_bar, torch_ops,
