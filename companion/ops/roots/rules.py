@@ -183,7 +183,7 @@ def check_iteration(tol: Any, max_iter: Any) -> None:
 
 
 def check_residual(r: Any, x0: Any) -> None:
-    """``F(x0, *params)`` has the shape and dtype of ``x0`` (``F: Rⁿ × params → Rⁿ``).
+    """``F(x0, *params)`` has the shape and dtype of ``x0``: ``F`` maps a vector of ``n`` unknowns to ``n`` equations.
 
     >>> import numpy as np
     >>> check_residual(np.ones(3), np.ones(2))
