@@ -66,11 +66,11 @@ _sympy_kkt_ops = _AdjugateOps()
 def derive_eq_qp(n: int = 2, m: int = 1) -> Derivation:
     """``eq_qp(Q, c, A, b)`` for a symbolic general (non-symmetric) ``Q`` ``(n, n)``, ``A`` ``(m, n)``.
 
-    The truth is the closed form :func:`eq_qp_closed_form`; the rules solve the
-    KKT system symbolically (by the adjugate, :class:`_AdjugateOps`). Confirms that the rules' value equals the
-    closed form, that the JVP is its Jacobian applied to a tangent and the VJP
-    its transpose applied to a cotangent, for every entry of ``Q`` (so the
-    symmetric ``Q̄`` is the whole gradient, not a convention).
+    The truth is the closed form ``eq_qp_closed_form``; the rules solve the KKT system
+    symbolically (by the adjugate: ``_AdjugateOps``). Confirms that the rules' value
+    equals the closed form, that the JVP is its Jacobian applied to a tangent and the
+    VJP its transpose applied to a cotangent, for every entry of ``Q`` (so the symmetric
+    ``Q̄`` is the whole gradient, not a convention).
 
     >>> d = derive_eq_qp()
     >>> d.jacobians["Q"].shape, d.confirmed
