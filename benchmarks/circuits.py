@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         from benchmarks.results import save
 
-        print(f"figures written to {save(args.json, rows, 'benchmarks.circuits', argv)}")
+        print(f"figures written to {save(args.json, rows, 'benchmarks.circuits', argv, torch_threads=1)}")
     return 0
 
 

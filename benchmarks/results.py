@@ -24,8 +24,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 """The folder of the committed results."""
 
 
-def machine() -> dict[str, Any]:
-    """The platform, CPU count and framework versions the figures were measured with."""
+def machine(torch_threads: int | None = None) -> dict[str, Any]:
+    """The platform, CPU count and framework versions the figures were measured with.
+
+    ``torch_threads``: the number of PyTorch threads the benchmark ran with, where it
+    set one (default: the current setting).
+    """
     import jax
     import torch
 
@@ -34,18 +38,19 @@ def machine() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": torch.get_num_threads() if torch_threads is None else torch_threads,
         "jax": jax.__version__,
     }
 
 
-def save(path: str | Path, figures: Any, module: str, argv: list[str] | None = None) -> Path:
+def save(path: str | Path, figures: Any, module: str, argv: list[str] | None = None,
+         torch_threads: int | None = None) -> Path:
     """Write ``figures`` to ``path`` with today's date, the command (``python -m <module> <argv>``) and the machine."""
     argv = sys.argv[1:] if argv is None else argv
     record = {
         "date": datetime.date.today().isoformat(),
         "command": " ".join(["python -m", module, *argv]),
-        "machine": machine(),
+        "machine": machine(torch_threads),
         "figures": figures,
     }
     path = Path(path)
