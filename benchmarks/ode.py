@@ -12,7 +12,7 @@ interval by 100, 1000 and 10000 RK4 steps, in float64; the loss is ``Σ x(1)``.
 * **Time** of forward + backward (PyTorch eager; JAX ``jit(grad)``), medians of interleaved repeats.
   The machine's two cores are shared: the times are noisy, the memory counts are exact.
 
-Options: ``--quick`` (10 and 100 steps, one repeat: a smoke run), ``--repeats N``, ``--json PATH``
+Options: ``--quick`` (10 and 20 steps, one repeat: a smoke run), ``--repeats N``, ``--json PATH``
 (write the figures, with the date, the command and the machine; ``benchmarks/results/ode.json`` is the
 committed run the book plots).
 """
@@ -28,7 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 STEPS = (100, 1000, 10000)
-QUICK_STEPS = (10, 100)
+QUICK_STEPS = (10, 20)
 N = 32
 
 
@@ -139,7 +139,7 @@ def _jax_timers(steps: int) -> list[Callable[[], Any]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ode", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="10 and 100 steps, one repeat (a smoke run)")
+    parser.add_argument("--quick", action="store_true", help="10 and 20 steps, one repeat (a smoke run)")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats per timing (median kept)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures to PATH (see benchmarks.results)")
     args = parser.parse_args(argv)
