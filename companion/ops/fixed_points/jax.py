@@ -69,9 +69,11 @@ def fixed_point_custom_jvp(f: Callable[..., Array], tol: float, max_iter: int, x
 
 @fixed_point_custom_jvp.defjvp
 def fixed_point_jvp_rule(
-    f: Callable[..., Array], tol: float, max_iter: int, primals: tuple[Array, Any], tangents: tuple[Array, Any]
+    f: Callable[..., Array], tol: float, max_iter: int,
+    primals: tuple[Array, Any], tangents: tuple[Array, Any],
 ) -> tuple[Array, Array]:
-    """JVP: ``ẋ = (∂f/∂x) ẋ + (∂f/∂θ) θ̇``, a linear solve ``(I − ∂f/∂x) ẋ = (∂f/∂θ) θ̇`` by iteration.
+    """JVP: ``ẋ = (∂f/∂x) ẋ + (∂f/∂θ) θ̇``, a linear solve
+    ``(I − ∂f/∂x) ẋ = (∂f/∂θ) θ̇`` by iteration.
 
     ``jax.lax.custom_linear_solve`` gets both iterations: ``solve`` (the tangent
     map ``v ↦ b + (∂f/∂x) v``) and ``transpose_solve`` (the adjoint map
@@ -79,8 +81,9 @@ def fixed_point_jvp_rule(
     ``fixed_point_custom_jvp`` again, so higher derivatives use this rule too.
 
     >>> f = lambda x, a: a * x + 1.0
-    >>> x, x_dot = fixed_point_jvp_rule(f, 1e-14, 200, (jnp.zeros(1), (jnp.asarray(0.5),)),
-    ...                                 (jnp.zeros(1), (jnp.asarray(1.0),)))
+    >>> primals = (jnp.zeros(1), (jnp.asarray(0.5),))
+    >>> tangents = (jnp.zeros(1), (jnp.asarray(1.0),))
+    >>> x, x_dot = fixed_point_jvp_rule(f, 1e-14, 200, primals, tangents)
     >>> x.tolist(), x_dot.tolist()  # x = 1/(1 − a), ẋ = 1/(1 − a)² ȧ
     ([2.0], [4.0])
     """
@@ -93,11 +96,15 @@ def fixed_point_jvp_rule(
         return v - jax.jvp(lambda x: f(x, *params), (x,), (v,))[1]
 
     def solve(matvec: Callable[[Array], Array], b: Array) -> Array:  # v = b + (∂f/∂x) v
-        step = lambda v, b: rules.fixed_point_tangent_map(v, b, lambda v: v - matvec(v))  # noqa: E731
+        def step(v: Array, b: Array) -> Array:
+            return rules.fixed_point_tangent_map(v, b, lambda v: v - matvec(v))
+
         return _iterate(step, b, (b,), tol, max_iter)
 
-    def transpose_solve(vecmat: Callable[[Array], Array], x_bar: Array) -> Array:  # u = x̄ + (∂f/∂x)ᵀ u
-        step = lambda u, x_bar: rules.fixed_point_adjoint_map(u, x_bar, lambda u: u - vecmat(u))  # noqa: E731
+    def transpose_solve(vecmat: Callable[[Array], Array], x_bar: Array) -> Array:
+        def step(u: Array, x_bar: Array) -> Array:  # u = x̄ + (∂f/∂x)ᵀ u
+            return rules.fixed_point_adjoint_map(u, x_bar, lambda u: u - vecmat(u))
+
         return _iterate(step, x_bar, (x_bar,), tol, max_iter)
 
     x_dot = jax.lax.custom_linear_solve(matvec, b, solve, transpose_solve)
@@ -187,9 +194,11 @@ def _adjoint_map(f: Callable[..., Array], u: Array, x_bar: Array, x: Array, para
 
 
 def fixed_point_bwd(
-    f: Callable[..., Array], tol: float, max_iter: int, residuals: tuple[Array, tuple[Any, ...]], x_bar: Array
+    f: Callable[..., Array], tol: float, max_iter: int,
+    residuals: tuple[Array, tuple[Any, ...]], x_bar: Array,
 ) -> tuple[Array, tuple[Any, ...]]:
-    """VJP: ``u = x̄ + (∂f/∂x)ᵀ u`` (a ``fixed_point_vjp`` of the adjoint map), ``θ̄ = (∂f/∂θ)ᵀ u``.
+    """VJP: ``u = x̄ + (∂f/∂x)ᵀ u`` (a ``fixed_point_vjp`` of the adjoint map),
+    ``θ̄ = (∂f/∂θ)ᵀ u``.
 
     >>> f = lambda x, a: a * x + 1.0
     >>> x, residuals = fixed_point_fwd(f, 1e-14, 200, jnp.zeros(1), (jnp.asarray(0.5),))

@@ -110,8 +110,11 @@ def fixed_point(
     return x, residual, max_iter
 
 
-def fixed_point_tangent_map(v: Array, b: Array, jvp_x: Callable[[Array], Array]) -> Array:
-    """JVP: ``ẋ = (∂f/∂x) ẋ + (∂f/∂θ) θ̇``, the fixed point of ``v ↦ b + (∂f/∂x) v`` with ``b = (∂f/∂θ) θ̇``.
+def fixed_point_tangent_map(
+    v: Array, b: Array, jvp_x: Callable[[Array], Array]
+) -> Array:
+    """JVP: ``ẋ = (∂f/∂x) ẋ + (∂f/∂θ) θ̇``, the fixed point of ``v ↦ b + (∂f/∂x) v``
+    with ``b = (∂f/∂θ) θ̇``.
 
     ``jvp_x(v)`` is ``(∂f/∂x) v`` at the converged ``x*``; ``b`` is the JVP of
     ``f`` in its parameters. The map contracts exactly as ``f`` does near
@@ -125,8 +128,11 @@ def fixed_point_tangent_map(v: Array, b: Array, jvp_x: Callable[[Array], Array])
     return b + jvp_x(v)
 
 
-def fixed_point_adjoint_map(u: Array, x_bar: Array, vjp_x: Callable[[Array], Array]) -> Array:
-    """VJP: ``u = x̄ + (∂f/∂x)ᵀ u``, ``θ̄ = (∂f/∂θ)ᵀ u``; this is the map ``u ↦ x̄ + (∂f/∂x)ᵀ u`` whose fixed point is ``u``.
+def fixed_point_adjoint_map(
+    u: Array, x_bar: Array, vjp_x: Callable[[Array], Array]
+) -> Array:
+    """VJP: ``u = x̄ + (∂f/∂x)ᵀ u``, ``θ̄ = (∂f/∂θ)ᵀ u``; this is the map
+    ``u ↦ x̄ + (∂f/∂x)ᵀ u`` whose fixed point is ``u``.
 
     ``vjp_x(u)`` is ``(∂f/∂x)ᵀ u`` at the converged ``x*``. The transposed
     Jacobian has the spectral radius of ``∂f/∂x``, so the adjoint iteration

@@ -149,11 +149,13 @@ def _tangent_map(f: Callable[..., Tensor], v: Tensor, b: Tensor, x: Tensor, *par
 class FixedPoint(torch.autograd.Function):
     """``x* = f(x*, θ)`` by iteration; ``apply(f, tol, max_iter, x0, *params)``.
 
-    VJP: ``u = x̄ + (∂f/∂x)ᵀ u`` (a ``FixedPoint`` of the adjoint map), ``θ̄ = (∂f/∂θ)ᵀ u``.
-    JVP: ``ẋ = (∂f/∂x) ẋ + (∂f/∂θ) θ̇``, iterated. ``x0`` gets no derivative.
+    VJP: ``u = x̄ + (∂f/∂x)ᵀ u`` (a ``FixedPoint`` of the adjoint map),
+    ``θ̄ = (∂f/∂θ)ᵀ u``. JVP: ``ẋ = (∂f/∂x) ẋ + (∂f/∂θ) θ̇``, iterated. ``x0`` gets
+    no derivative.
 
     >>> W = torch.tensor([[0.5]], dtype=torch.float64)
-    >>> x = FixedPoint.apply(lambda x, W: W @ x + 1, 1e-14, 100, torch.zeros(1, dtype=torch.float64), W)
+    >>> x0 = torch.zeros(1, dtype=torch.float64)
+    >>> x = FixedPoint.apply(lambda x, W: W @ x + 1, 1e-14, 100, x0, W)
     >>> x.round(decimals=12)
     tensor([2.], dtype=torch.float64)
     """
@@ -161,7 +163,9 @@ class FixedPoint(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(f: Callable[..., Tensor], tol: float, max_iter: int, x0: Tensor, *params: Any) -> Tensor:
+    def forward(
+        f: Callable[..., Tensor], tol: float, max_iter: int, x0: Tensor, *params: Any
+    ) -> Tensor:
         return _iterate(f, x0, params, tol, max_iter, "x = f(x, *params)")
 
     @staticmethod
@@ -181,9 +185,11 @@ class FixedPoint(torch.autograd.Function):
         if not any(needs):
             return (None, None, None, x0_bar, *(None for _ in params))
         f = ctx.f
-        wanted = [i for i, n in enumerate(needs) if n]  # differentiate f in the needed params only
+        wanted = [i for i, n in enumerate(needs) if n]  # f differentiated in these only
         if not torch.is_grad_enabled() and not _wrapped(x_bar, x, *params):
-            params_bar = _first_order_backward(f, x, params, x_bar, wanted, needs, ctx.tol, ctx.max_iter)
+            params_bar = _first_order_backward(
+                f, x, params, x_bar, wanted, needs, ctx.tol, ctx.max_iter
+            )
             return (None, None, None, x0_bar, *params_bar)
         adjoint = functools.partial(_adjoint_map, f)
         u = FixedPoint.apply(adjoint, ctx.tol, ctx.max_iter, x_bar, x_bar, x, *params)
@@ -206,13 +212,19 @@ class FixedPoint(torch.autograd.Function):
         return (None, None, None, x0_bar, *params_bar)
 
     @staticmethod
-    def jvp(ctx: Any, _f: None, _tol: None, _max_iter: None, _x0_dot: Tensor | None, *params_dot: Tensor | None) -> Tensor:
+    def jvp(
+        ctx: Any, _f: None, _tol: None, _max_iter: None, _x0_dot: Tensor | None,
+        *params_dot: Tensor | None,
+    ) -> Tensor:
         x, *params = ctx.saved_tensors
         f = ctx.f
-        dots = tuple(torch.zeros_like(p) if d is None else d for p, d in zip(params, params_dot))
+        dots = tuple(
+            torch.zeros_like(p) if d is None else d for p, d in zip(params, params_dot)
+        )
         b = _jvp(lambda *p: f(x, *p), tuple(params), dots)
         tangent = functools.partial(_tangent_map, f)
-        return _iterate(tangent, b, (b, x, *params), ctx.tol, ctx.max_iter, "the tangent equation")
+        what = "the tangent equation"
+        return _iterate(tangent, b, (b, x, *params), ctx.tol, ctx.max_iter, what)
 
 
 def fixed_point(
