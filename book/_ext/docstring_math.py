@@ -27,19 +27,23 @@ DOT, BAR = "\u0307", "\u0304"  # combining dot above, combining macron (after NF
 GREEK = {"θ": r"\theta", "λ": r"\lambda", "σ": r"\sigma", "φ": r"\varphi", "μ": r"\mu",
          "π": r"\pi", "δ": r"\delta", "Δ": r"\Delta", "Φ": r"\Phi", "Λ": r"\Lambda",
          "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "ω": r"\omega", "Ω": r"\Omega",
-         "ψ": r"\psi", "Ψ": r"\Psi", "τ": r"\tau", "ρ": r"\rho", "η": r"\eta"}
-MARKERS = set("⊙−⁻ᵀᴴΣ‖⟨⟩↦≤≥≠≈×→∂²³·ε∞½±∘⊗√∈ⱼᵢ₀₁₂₃") | set(GREEK) | {DOT, BAR, "\u0338"}
+         "ψ": r"\psi", "Ψ": r"\Psi", "τ": r"\tau", "ρ": r"\rho", "η": r"\eta",
+         "ν": r"\nu", "κ": r"\kappa", "ξ": r"\xi", "ζ": r"\zeta", "χ": r"\chi"}
+MARKERS = set("⊙−⁻ᵀᴴΣ‖⟨⟩↦≤≥≠≈×→←∂²³⁴ⁿᵏ⁺·ε∞½±∘⊗√∈ⱼᵢₖₙₘₜ₀₁₂₃₄₅₆₇₈₉₊₋") | set(GREEK) | {DOT, BAR, "\u0338"}
 
 SYMBOLS = {
     "⊙": r"\odot ", "−": "-", "Σ": r"\sum ", "⟨": r"\langle ", "⟩": r"\rangle ",
-    "↦": r"\mapsto ", "≤": r"\le ", "≈": r"\approx ", "×": r"\times ", "→": r"\to ",
+    "↦": r"\mapsto ", "←": r"\leftarrow ", "≤": r"\le ", "≈": r"\approx ", "×": r"\times ", "→": r"\to ",
     "∂": r"\partial ", "·": r"\cdot ", "ε": r"\varepsilon ", "…": r"\dots ",
     "≥": r"\ge ", "≠": r"\ne ", "∞": r"\infty ", "½": r"\tfrac{1}{2}", "±": r"\pm ",
     "∘": r"\circ ", "⊗": r"\otimes ", "√": r"\surd ", "∈": r"\in ",
     **{g: latex + " " for g, latex in GREEK.items()},
 }
-SUPERSCRIPTS = {"⁻": "-", "ᵀ": r"\T ", "ᴴ": r"\mathsf{H}", "¹": "1", "²": "2", "³": "3", "ˣ": "x"}
-SUBSCRIPTS = {"ⱼ": "j", "ᵢ": "i", "₀": "0", "₁": "1", "₂": "2", "₃": "3"}  # \T: the book's transpose macro
+# \T: the book's transpose macro.
+SUPERSCRIPTS = {"⁻": "-", "⁺": "+", "ᵀ": r"\T ", "ᴴ": r"\mathsf{H}", "¹": "1", "²": "2", "³": "3", "⁴": "4",
+                "ˣ": "x", "ⁿ": "n", "ᵏ": "k"}
+SUBSCRIPTS = {"ⱼ": "j", "ᵢ": "i", "ₖ": "k", "ₙ": "n", "ₘ": "m", "ₜ": "t", "₊": "+", "₋": "-",
+              **{chr(0x2080 + d): str(d) for d in range(10)}}
 # Longer names that docstrings use as variables inside formulas.
 VARIABLES = {"rhs", "atol", "rtol", "out_dot", "out_bar"}
 # ``name = ...`` or ``name(args) = ...`` with a longer name: code (a variable, a call, a dict key).
@@ -51,8 +55,8 @@ TOKEN = re.compile(
     rf"(?P<accent>[A-Za-z{''.join(GREEK)}][{DOT}{BAR}])"
     r"|(?P<sub>_[A-Za-z0-9]+)"
     r"|(?P<word>[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*)"
-    r"|(?P<sup>[⁻ᵀᴴ¹²³ˣ]+)"
-    r"|(?P<subs>[ⱼᵢ₀₁₂₃]+)"
+    rf"|(?P<sup>[{''.join(SUPERSCRIPTS)}]+)"
+    rf"|(?P<subs>[{''.join(SUBSCRIPTS)}]+)"
     r"|(?P<norm>‖)"
     r"|(?P<other>.)",
     re.DOTALL,
