@@ -110,7 +110,7 @@ OPS: tuple[Op, ...] = (
         arg_names=("x0", "A", "b"),
         formula="x with F(x, θ) = 0 (Newton); example F = A x + tanh(x + b) − 1",
         reference=_reference,
-        cases={"n=3": lambda rng: _system(rng, 3), "n=2": lambda rng: _system(rng, 2)},
+        cases={"n=3": lambda rng: _system(rng, 3)},
         derive=derive_root,
         validate=lambda x0, A, b, array_type="an array": rules.check_root(
             example_F(np), x0, {"A": A, "b": b}, array_type
