@@ -56,3 +56,16 @@ def test_the_built_table_lists_every_op(built_book: Path) -> None:
     for op in OPS:
         for name in (f"companion.torch.{op.name}", f"companion.jax.{op.name}", f"companion.jax.{op.name}_vjp"):
             assert f'href="api.html#{name}"' in page, name
+
+
+def test_an_op_that_takes_a_function_shows_its_public_signature() -> None:
+    """Ops with ``bind`` (functions or static data among the arguments) are listed as
+    readers call them, not by the array arguments the batteries see."""
+    rows = {row.name: row for row in rule_table.rule_rows()}
+    bound = [op for op in OPS if op.bind is not None]
+    assert bound, "no op takes a function"
+    for op in bound:
+        assert rows[op.name].args != op.arg_names, op.name
+    if "fixed_point" in rows:
+        assert rows["fixed_point"].args == ("f", "x0", "*params")
+    assert rows["solve"].args == ("A", "b")

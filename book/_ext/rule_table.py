@@ -64,6 +64,21 @@ def _rule(module: Any, op: str, names: tuple[str, ...]) -> str:
     raise MissingRule(f"{op}: none of {', '.join(names)} in {module.__name__}")
 
 
+def _public_args(op: Any) -> tuple[str, ...]:
+    """The positional parameters of ``companion.torch.<op>`` as a reader calls it
+    (``("F", "x0", "*params")``); ``op.arg_names`` for an op without ``bind``, whose
+    arguments are all arrays."""
+    if op.bind is None:
+        return op.arg_names
+    import inspect
+
+    public = getattr(importlib.import_module("companion.torch"), op.name)
+    kinds = {inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD}
+    return tuple(("*" if p.kind is p.VAR_POSITIONAL else "") + p.name
+                 for p in inspect.signature(public).parameters.values()
+                 if p.kind in kinds or p.kind is p.VAR_POSITIONAL)
+
+
 def rule_rows() -> list[Row]:
     """One :class:`Row` per op of the registry, in the registry's order."""
     from companion.registry import OPS
@@ -75,7 +90,7 @@ def rule_rows() -> list[Row]:
         if not op.chapter:
             raise MissingRule(f"{op.name}: its registry entry names no chapter (Op.chapter)")
         rows.append(Row(
-            op.name, op.arg_names, op.chapter,
+            op.name, _public_args(op), op.chapter,
             _rule(module, op.name, (names.get("value", op.name),)),
             _rule(module, op.name, (names.get("jvp", f"{op.name}_tangent"),)),
             _rule(module, op.name, (names["vjp"],) if "vjp" in names
