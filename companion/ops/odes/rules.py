@@ -180,11 +180,12 @@ def odeint_cotangents(
 
     a = ys_bar[n - 1]
     p_bar = tuple(p * 0 for p in params) if with_params else ()
-    t_bar = [(ys_bar[n - 1] * f(ys[n - 1], t[n - 1], *params)).sum()] if n > 1 else []
+    t_bar = [(ys_bar[n - 1] * f(ys[n - 1], t[n - 1], *params)).sum()] if n > 1 and needs[1] else []
     for i in range(n - 1, 0, -1):
         _, a, *p_bar = rk4_interval(F, (ys[i], a, *p_bar), t[i], t[i - 1], steps, fori_loop)
-        f_prev = f(ys[i - 1], t[i - 1], *params)
-        t_bar.append((ys_bar[i - 1] * f_prev).sum() if i > 1 else -(a * f_prev).sum())
+        if needs[1]:
+            f_prev = f(ys[i - 1], t[i - 1], *params)
+            t_bar.append((ys_bar[i - 1] * f_prev).sum() if i > 1 else -(a * f_prev).sum())
         a = a + ys_bar[i - 1]
     if n == 1:
         t_bar = [(ys_bar[0] * 0).sum()]
