@@ -9,7 +9,7 @@ PEERS   := $(VENV)/.installed-peers
 SPHINX  := $(BIN)/sphinx-build -c . book
 LATEXDIR := _build/latex
 
-.PHONY: book test pdf serve bench verify lock clean help
+.PHONY: book test pdf serve bench results verify lock clean help
 
 help:
 	@echo "make book   build the HTML book into _build/html"
@@ -18,6 +18,7 @@ help:
 	@echo "make pdf    build the PDF into $(LATEXDIR)/ (needs TeX Live)"
 	@echo "make serve  live-reload preview on http://127.0.0.1:8000"
 	@echo "make bench  run the benchmarks (ratios against framework built-ins)"
+	@echo "make results rerun every benchmark and rewrite benchmarks/results/ (the book's figures)"
 	@echo "make verify run python -m companion verify"
 	@echo "make clean  remove build outputs (keeps .venv)"
 
@@ -54,6 +55,14 @@ serve: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# The measurements the book plots (Part IV, "What custom rules buy"); each file records
+# its date, command and machine. Takes a while; the figures change from run to run.
+RESULTS := ops reuse fixed_point ode circuits
+results: $(STAMP)
+	$(BIN)/python -m benchmarks --json benchmarks/results/ops.json
+	for name in $(filter-out ops,$(RESULTS)); do \
+	  $(BIN)/python -m benchmarks.$$name --json benchmarks/results/$$name.json || exit 1; done
 
 verify: $(STAMP)
 	$(BIN)/python -m companion verify

@@ -48,3 +48,12 @@ def test_the_reuse_benchmark_times_both_backward_passes(tmp_path: Path) -> None:
     rows = json.loads(out.read_text())["figures"]
     assert [r["op"] for r in rows] == ["solve", "logdet"]
     assert all(r["reusing_s"] > 0 and r["refactorising_s"] > 0 for r in rows)
+
+
+def test_make_results_rewrites_every_committed_result() -> None:
+    """``make results`` reruns exactly the benchmarks whose files are committed."""
+    import re
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    names = re.search(r"^RESULTS := (.*)$", makefile, re.M).group(1).split()
+    assert sorted(names) == sorted(p.stem for p in FILES)
