@@ -152,7 +152,7 @@ def cg_solve_cotangents(
     ...     lambda u: ((u[:, None] * x + x[:, None] * u) / 2,), numpy_ops)
     >>> b_bar
     array([0.5, 0. ])
-    >>> A_bar
+    >>> A_bar + 0.0  # + 0.0 turns -0.0 into 0.0
     array([[-0.25  , -0.0625],
            [-0.0625,  0.    ]])
     """
