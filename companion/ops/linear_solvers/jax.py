@@ -105,7 +105,7 @@ def _prepare(A: Any, b: Any, params: tuple[Any, ...], tol: Any, max_iter: Any) -
     if not callable(A) or hasattr(A, "shape"):
         try:
             A = jnp.asarray(A)
-        except TypeError:
+        except (TypeError, ValueError):
             pass  # check_cg_solve names A and what it got
     b = jnp.asarray(b) if isinstance(b, (list, tuple, float, int)) else b
     leaves, treedef = jax.tree.flatten(params)
