@@ -2,7 +2,8 @@
 
 ``odeint`` carries a JVP rule (the variational equation integrated with ``x``);
 JAX obtains reverse mode by transposing it, which stores the trajectory (the
-exact derivative of the RK4 steps). ``odeint_vjp`` carries the continuous
+exact derivative of the RK4 steps with respect to ``x0`` and ``params``; for the
+times, the continuous ``f(y_i, t_i)``). ``odeint_vjp`` carries the continuous
 adjoint as its VJP rule (``x`` recomputed backward, nothing stored but the
 outputs): reverse mode only. The loops are ``jax.lax.fori_loop``, so both run
 under ``jit`` and ``vmap`` and differentiate again (the rules are written in

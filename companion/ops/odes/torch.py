@@ -33,8 +33,9 @@ def _f_jvp(f: Callable[..., Tensor]) -> Callable[..., tuple[Tensor, Tensor]]:
     """``(x, τ, θ, ẋ, θ̇) ↦ (f, (∂f/∂x) ẋ + (∂f/∂θ) θ̇)``, the transpose of ``torch.func.vjp``'s pullback.
 
     The pullback ``u ↦ ((∂f/∂x)ᵀu, (∂f/∂θ)ᵀu)`` is linear; its VJP with the tangents is the JVP.
-    (Written with reverse mode only: ``torch.func.jvp`` cannot run inside ``torch.autograd.forward_ad``,
-    which is where PyTorch calls :meth:`ODEInt.jvp`.)
+    (Written with reverse mode only: for dual tensors (``torch.autograd.forward_ad``) PyTorch calls
+    :meth:`ODEInt.jvp` inside the caller's dual level, where ``torch.func.jvp`` raises "Nested
+    forward mode AD is not supported".)
     """
 
     def f_jvp(x: Tensor, tau: Tensor, params: tuple[Tensor, ...], x_dot: Tensor, params_dot: tuple[Tensor, ...]):
