@@ -6,8 +6,8 @@ with hashable tuples (the public functions turn lists into tuples), so a new
 circuit is a new trace under ``jit``. ``theta`` and the value are real, so no
 complex convention reaches the cotangent: ``bwd`` returns the real ``θ̄`` of
 the rules unchanged. Reverse mode of the ``custom_jvp`` version is JAX's
-transpose of the tangent sweep, which keeps every intermediate state as a
-residual; the ``custom_vjp`` version keeps one (the final state).
+transpose of the tangent sweep, which keeps a state per rotation (``P_k ψ_k``)
+as a residual; the ``custom_vjp`` version keeps one (the final state).
 """
 
 from __future__ import annotations
