@@ -292,8 +292,8 @@ def circuit_parameter_shift(theta: Array, gates: Gates, observable: Observable,
     >>> theta = np.array([0.3, -0.4])
     >>> shift = circuit_parameter_shift(theta, gates, obs, 1, numpy_ops)
     >>> one = np.array(1.0)
-    >>> (adjoint,) = circuit_expectation_cotangents(theta, gates, obs, 1, one, numpy_ops)
-    >>> bool(np.allclose(shift, adjoint, rtol=1e-12, atol=1e-14))
+    >>> (adj,) = circuit_expectation_cotangents(theta, gates, obs, 1, one, numpy_ops)
+    >>> bool(np.allclose(shift, adj, rtol=1e-12, atol=1e-14))
     True
     """
     index = xp.arange(theta.shape[0])
