@@ -72,6 +72,32 @@ def test_value_and_gradients_match_the_null_space_method(case: str) -> None:
         np.testing.assert_allclose(g, g_ref, rtol=1e-9, atol=1e-11, err_msg=name)
 
 
+@pytest.mark.parametrize("case", list(OP.cases))
+def test_jvps_and_hessian_vector_products_match_the_null_space_method(case: str) -> None:
+    """The JVPs (PyTorch forward mode, JAX custom_jvp) and a Hessian-vector product of
+    ``w·x`` (PyTorch double backward, which uses the rule for ``λ̄``), against the same
+    derivatives of the null-space method; no peer needed."""
+    args = OP.example(case)
+    rng = np.random.default_rng(11)
+    tangents = [rng.standard_normal(np.shape(a)) for a in args]
+    w = np.cos(np.arange(args[0].shape[0]))
+    primals, dots = tuple(_t(*args, grad=False)), tuple(_t(*tangents, grad=False))
+    _, x_dot = torch.func.jvp(ct.eq_qp, primals, dots)
+    _, x_dot_ref = torch.func.jvp(_null_space_qp, primals, dots)
+    np.testing.assert_allclose(x_dot.numpy(), x_dot_ref.numpy(), rtol=1e-9, atol=1e-11)
+    with jax.enable_x64(True):
+        _, x_dot_jax = jax.jvp(cj.eq_qp, tuple(map(jnp.asarray, args)), tuple(map(jnp.asarray, tangents)))
+        np.testing.assert_allclose(np.asarray(x_dot_jax), x_dot_ref.numpy(), rtol=1e-9, atol=1e-11)
+
+    def hvp(f):
+        inputs = _t(*args)
+        grads = torch.autograd.grad(f(*inputs) @ torch.tensor(w), inputs, create_graph=True)
+        return torch.autograd.grad(sum((g * t).sum() for g, t in zip(grads, dots)), inputs)
+
+    for name, h, h_ref in zip(OP.arg_names, hvp(ct.eq_qp), hvp(_null_space_qp)):
+        np.testing.assert_allclose(h.numpy(), h_ref.numpy(), rtol=1e-8, atol=1e-10, err_msg=name)
+
+
 def test_the_cotangent_of_Q_is_symmetric_and_the_whole_gradient() -> None:
     """A non-symmetric ``Q``: ``Q̄`` is symmetric, and moving ``Q`` along an antisymmetric
     direction changes nothing (central differences of the value are zero)."""

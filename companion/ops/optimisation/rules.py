@@ -154,8 +154,12 @@ def kkt_singular(lu: Array, xp: ArrayOps) -> Array:
     ``lu`` is the packed LU factorisation of ``K`` (``U`` on and above the
     diagonal; its diagonal holds the pivots ``U_ii``) and ``ε`` the machine
     epsilon of its dtype. ``K`` is singular when ``A`` lacks full row rank or
-    ``S`` is singular on the null space of ``A``. Returns a boolean scalar
-    array, not a Python ``bool``, so that it works under ``jit`` and ``vmap``.
+    ``S`` is singular on the null space of ``A``. The test is not invariant
+    under scaling: a well-posed problem whose ``S`` is much larger than ``A``
+    (Schur-complement pivots of order ``‖A‖²/‖S‖``) is flagged too; scaling
+    ``A`` and ``b`` by one positive number, which leaves ``x`` unchanged, avoids
+    it. Returns a boolean scalar array, not a Python ``bool``, so that it works
+    under ``jit`` and ``vmap``.
 
     >>> import numpy as np
     >>> bool(kkt_singular(np.array([[2.0, 1.0], [0.0, 1e-20]]), numpy_ops))
