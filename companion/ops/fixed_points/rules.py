@@ -2,7 +2,8 @@
 
 ``fixed_point`` iterates ``x_{k+1} = f(x_k, θ)``. Its derivatives come from the
 implicit function theorem applied to ``F(x, θ) = x − f(x, θ) = 0``: they are
-themselves fixed points of *linear* maps with the same contraction factor,
+themselves fixed points of *linear* maps with the same asymptotic rate (the
+spectral radius of ``∂f/∂x`` at ``x*``),
 
 * JVP: ``ẋ = (∂f/∂x) ẋ + (∂f/∂θ) θ̇``, the fixed point of
   :func:`fixed_point_tangent_map` (JVPs of ``f`` only);

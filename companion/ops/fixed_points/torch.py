@@ -46,8 +46,8 @@ def _values(t: Tensor) -> Tensor | None:
     ``.item()``; the tensor under the wrappers holds the residuals of the whole
     batch, and the iteration stops when all of them are below ``tol``. PyTorch
     has no public way to unwrap it: this reads ``torch._C._functorch``
-    (private). The older vmap that ``gradcheck`` uses for its batched
-    forward-mode test (``torch._vmap_internals``) gives no access to the batch:
+    (private). The older vmap that ``gradcheck`` uses for its batched-gradient
+    tests, reverse and forward mode (``torch._vmap_internals``), gives no access to the batch:
     then (and should a later PyTorch drop these functions) this returns None.
     """
     try:
