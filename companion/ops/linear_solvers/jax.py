@@ -81,13 +81,16 @@ def cg_solve_custom_jvp(matvec: Matvec, tol: float, max_iter: int, b: Array, par
 
 @cg_solve_custom_jvp.defjvp
 def cg_solve_jvp_rule(
-    matvec: Matvec, tol: float, max_iter: int, primals: tuple[Array, Any], tangents: tuple[Array, Any]
+    matvec: Matvec, tol: float, max_iter: int,
+    primals: tuple[Array, Any], tangents: tuple[Array, Any],
 ) -> tuple[Array, Array]:
-    """JVP: ``ẋ = A⁻¹ (ḃ − Ȧ x)``, the solve a ``custom_linear_solve`` with CG (transposable).
+    """JVP: ``ẋ = A⁻¹ (ḃ − Ȧ x)``, the solve a ``custom_linear_solve``
+    with CG (transposable).
 
     >>> mv = lambda v, d: d * v
-    >>> x, x_dot = cg_solve_jvp_rule(mv, 1e-12, 10, (jnp.ones(2), (jnp.asarray([2.0, 4.0]),)),
-    ...                              (jnp.zeros(2), (jnp.asarray([1.0, 0.0]),)))
+    >>> primals = (jnp.ones(2), (jnp.asarray([2.0, 4.0]),))
+    >>> tangents = (jnp.zeros(2), (jnp.asarray([1.0, 0.0]),))
+    >>> x, x_dot = cg_solve_jvp_rule(mv, 1e-12, 10, primals, tangents)
     >>> x.tolist(), x_dot.tolist()
     ([0.5, 0.25], [-0.25, 0.0])
     """
@@ -180,20 +183,30 @@ def cg_solve_fwd(
 
 
 def cg_solve_bwd(
-    matvec: Matvec, tol: float, max_iter: int, residuals: tuple[Array, tuple[Array, ...]], x_bar: Array
+    matvec: Matvec, tol: float, max_iter: int,
+    residuals: tuple[Array, tuple[Array, ...]], x_bar: Array,
 ) -> tuple[Array, tuple[Array, ...]]:
-    """VJP: ``u = A⁻¹ x̄`` (a CG solve), ``b̄ = u``, ``θ̄ = −(∂(A(θ) x)/∂θ)ᵀ u``.
+    """VJP: ``u = A⁻¹ x̄`` (a CG solve), ``b̄ = u``,
+    ``θ̄ = −(∂(A(θ) x)/∂θ)ᵀ u``.
 
-    >>> mv = lambda v, d: d * v
-    >>> x, residuals = cg_solve_fwd(mv, 1e-12, 10, jnp.ones(2), (jnp.asarray([2.0, 4.0]),))
-    >>> b_bar, (d_bar,) = cg_solve_bwd(mv, 1e-12, 10, residuals, jnp.asarray([1.0, 0.0]))
+    >>> mv, d = lambda v, d: d * v, jnp.asarray([2.0, 4.0])
+    >>> x, residuals = cg_solve_fwd(mv, 1e-12, 10, jnp.ones(2), (d,))
+    >>> x_bar = jnp.asarray([1.0, 0.0])
+    >>> b_bar, (d_bar,) = cg_solve_bwd(mv, 1e-12, 10, residuals, x_bar)
     >>> b_bar.tolist(), d_bar.tolist()
     ([0.5, 0.0], [-0.25, -0.0])
     """
     x, params = residuals
-    solve = lambda r: cg_solve_custom_vjp(matvec, tol, max_iter, r, params)  # noqa: E731
-    b_bar, params_bar = rules.cg_solve_cotangents(solve, x_bar, _matvec_vjp(matvec, x, params), jax_ops)
+    solve = partial(_self_solve, matvec, tol, max_iter, params)
+    b_bar, params_bar = rules.cg_solve_cotangents(
+        solve, x_bar, _matvec_vjp(matvec, x, params), jax_ops
+    )
     return b_bar, params_bar  # type: ignore[return-value]
+
+
+def _self_solve(matvec: Matvec, tol: float, max_iter: int, params: tuple[Array, ...], r: Array) -> Array:
+    """``A⁻¹ r`` by :func:`cg_solve_custom_vjp` itself, so that it is differentiable again."""
+    return cg_solve_custom_vjp(matvec, tol, max_iter, r, params)
 
 
 cg_solve_custom_vjp.defvjp(cg_solve_fwd, cg_solve_bwd)

@@ -69,13 +69,14 @@ def cg_step(
     """One CG step; returns the new state and ``pᵀ A p`` (positive for an SPD ``A``).
 
     ``α = rᵀr / pᵀAp``, ``x ← x + α p``, ``r ← r − α A p``,
-    ``β = r_newᵀ r_new / rᵀ r``, ``p ← r_new + β p``. Where ``active`` (a boolean
-    array) is false, ``α = β = 0``: the iterate stays where it is, which lets a
-    batch of systems run a common number of steps.
+    ``β = r_newᵀ r_new / rᵀ r``, ``p ← r_new + β p``. Where ``active``
+    (a boolean array) is false, ``α = β = 0``: the iterate stays where it
+    is, which lets a batch of systems run a common number of steps.
 
     >>> import numpy as np
     >>> A = np.diag([1.0, 2.0])
-    >>> state, pAp = cg_step(lambda v: A @ v, cg_init(np.array([1.0, 0.0]), numpy_ops), numpy_ops)
+    >>> start = cg_init(np.array([1.0, 0.0]), numpy_ops)
+    >>> state, pAp = cg_step(lambda v: A @ v, start, numpy_ops)
     >>> state.x, pAp
     (array([1., 0.]), np.float64(1.0))
     """

@@ -81,8 +81,9 @@ class CGSolve(torch.autograd.Function):
     """``x = A⁻¹ b`` by CG for ``A = A(θ)`` SPD, given as ``matvec(v, *params)``.
 
     JVP: ``ẋ = A⁻¹ (ḃ − Ȧ x)``. VJP: ``u = A⁻¹ x̄``, ``b̄ = u``,
-    ``θ̄ = −(∂(A(θ) x)/∂θ)ᵀ u``. Every solve, in every order of derivative, is
-    :class:`CGSolve` again. Arguments: ``apply(matvec, tol, max_iter, b, *params)``.
+    ``θ̄ = −(∂(A(θ) x)/∂θ)ᵀ u``. Every solve, in every order of
+    derivative, is :class:`CGSolve` again.
+    Arguments: ``apply(matvec, tol, max_iter, b, *params)``.
 
     >>> A = torch.tensor([[4.0, 1.0], [1.0, 3.0]], dtype=torch.float64)
     >>> b = torch.tensor([1.0, 2.0], dtype=torch.float64)
@@ -94,7 +95,10 @@ class CGSolve(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(matvec: Callable[..., Tensor], tol: float, max_iter: int, b: Tensor, *params: Tensor) -> Tensor:
+    def forward(
+        matvec: Callable[..., Tensor], tol: float, max_iter: int,
+        b: Tensor, *params: Tensor,
+    ) -> Tensor:
         return _cg(lambda v: matvec(v, *params), b, tol, max_iter)
 
     @staticmethod
@@ -109,16 +113,23 @@ class CGSolve(torch.autograd.Function):
         x, *params = ctx.saved_tensors
         needs_b, needs_params = ctx.needs_input_grad[3], ctx.needs_input_grad[4:]
         b_bar, params_bar = rules.cg_solve_cotangents(
-            _solver(ctx, params), x_bar, lambda u: _matvec_vjp(ctx.matvec, x, params, u), torch_ops,
-            needs=(needs_b, any(needs_params)),
+            _solver(ctx, params), x_bar,
+            lambda u: _matvec_vjp(ctx.matvec, x, params, u),
+            torch_ops, needs=(needs_b, any(needs_params)),
         )
         grads = params_bar if params_bar is not None else (None,) * len(params)
-        return (None, None, None, b_bar, *(g if n else None for g, n in zip(grads, needs_params)))
+        grads = tuple(g if n else None for g, n in zip(grads, needs_params))
+        return (None, None, None, b_bar, *grads)
 
     @staticmethod
-    def jvp(ctx: Any, _matvec: Any, _tol: Any, _max_iter: Any, b_dot: Tensor | None, *params_dot: Tensor | None) -> Tensor:
+    def jvp(
+        ctx: Any, _matvec: Any, _tol: Any, _max_iter: Any,
+        b_dot: Tensor | None, *params_dot: Tensor | None,
+    ) -> Tensor:
         x, *params = ctx.saved_tensors
-        params_dot = tuple(torch.zeros_like(p) if t is None else t for p, t in zip(params, params_dot))
+        params_dot = tuple(
+            torch.zeros_like(p) if t is None else t for p, t in zip(params, params_dot)
+        )
         A_dot_x = _matvec_jvp(ctx.matvec, x, params, params_dot) if params else 0 * x
         b_dot = torch.zeros_like(x) if b_dot is None else b_dot
         return rules.cg_solve_tangent(_solver(ctx, params), b_dot, A_dot_x, torch_ops)
