@@ -215,6 +215,32 @@ def test_torch_vmap_over_problems_of_different_contraction() -> None:
     torch.testing.assert_close(grads, want, rtol=1e-10, atol=1e-12)
 
 
+def test_torch_vmap_stops_with_the_slowest_element_and_raises_for_the_batch() -> None:
+    """The batched stopping test reads the residuals under the torch.func wrappers (private
+    functorch functions): it stops with the slowest element, not after max_iter, and one
+    element that does not converge raises for the whole batch. Fails if a PyTorch upgrade
+    silently sends the iteration to its fallback (all max_iter steps, no error)."""
+    calls: list[int] = []
+
+    def f(x, a):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return a * x + 1.0
+
+    def solve(a):  # type: ignore[no-untyped-def]
+        return ct.fixed_point(f, torch.zeros(2, dtype=F64), a * torch.ones(2, dtype=F64), max_iter=500)
+
+    steps = []
+    for a in (0.1, 0.9):
+        calls.clear()
+        solve(torch.tensor(a, dtype=F64))
+        steps.append(len(calls))
+    calls.clear()
+    torch.func.vmap(solve)(torch.tensor([0.1, 0.9], dtype=F64))
+    assert len(calls) == max(steps) < 500
+    with pytest.raises(ct.FixedPointError, match="max_iter=500"):
+        torch.func.vmap(solve)(torch.tensor([0.5, 3.0], dtype=F64))
+
+
 def test_backward_stores_no_iterates() -> None:
     """The bytes saved for backward do not grow with the number of forward iterations."""
 
