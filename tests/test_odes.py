@@ -74,7 +74,7 @@ def test_continuous_adjoint_differs_from_the_discrete_derivative_at_fourth_order
 
 
 def test_a_wrong_sign_adjoint_is_caught() -> None:
-    """The adjoint integrated with ȧ = +(∂f/∂x)ᵀa (the published slip) gives a wrong x0 gradient."""
+    """The adjoint integrated with ȧ = +(∂f/∂x)ᵀa (the classic slip) gives a wrong x0 gradient."""
     from companion.ops.odes import rules
     from companion.xp.torch import torch_ops
 
@@ -261,3 +261,20 @@ def test_benchmark_quick_runs() -> None:
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "adjoint" in out.stdout
+
+
+def test_jax_captured_array_of_another_dtype_and_f_of_another_dtype() -> None:
+    """A captured float32 value in a float64 problem gets its (float32) gradient from both rules; an f that
+    returns another dtype than x0's is refused with a clear error (the RK4 loop keeps one dtype)."""
+    with jax.enable_x64(True):
+        for public in (cj.odeint, cj.odeint_vjp):
+            def loss(k, public=public):
+                return public(lambda x, t: -k * x, jnp.ones(1), jnp.asarray([0.0, 1.0]))[-1, 0]
+
+            for grad in (jax.grad(loss), jax.jit(jax.grad(loss))):
+                g = grad(jnp.float32(0.7))
+                assert g.dtype == jnp.float32
+                np.testing.assert_allclose(g, -np.exp(-0.7), rtol=1e-6)
+        with pytest.raises(TypeError, match=r"odeint: f\(x0, t\[0\], \*params\) must return x0's dtype float32; "
+                                            r"it returned float64"):
+            cj.odeint_vjp(lambda x, t: x * jnp.float64(2.0), jnp.ones(1, jnp.float32), jnp.asarray([0.0, 1.0], jnp.float32))

@@ -33,7 +33,7 @@ def derive_odeint() -> Derivation:
       ``x̄₀ = a₀ + w₀``, ``θ̄`` the integral of ``a (∂f/∂θ) = a x`` from ``t₀`` to ``t₂``,
       ``t̄_i = w_i f(y_i)`` (i ≥ 1), ``t̄₀ = −a₀ f(y₀)``, where ``a₀`` is the adjoint at ``t₀``;
     * the variational equation ``v̇ = θ v + x θ̇``, ``v(t₀) = ẋ₀ − f(x₀) ṫ₀``, ``ẏ_i = v(t_i) + f(y_i) ṫ_i``;
-    * the adjoint with the opposite sign (``ȧ = +θ a``, a published slip) does **not** give ``x̄₀``;
+    * the adjoint with the opposite sign (``ȧ = +θ a``, the classic slip) does **not** give ``x̄₀``;
     * the RK4 tangent rule (``rules.odeint_tangent``, one step, run on SymPy) is exactly the
       derivative of the RK4 step (``rules.odeint``) with respect to ``x₀`` and ``θ``.
 

@@ -183,9 +183,22 @@ def _prepare(
         raise ValueError(rules.f_error(f"raised {type(err).__name__} ({err})", x0)) from err
     if not hasattr(fx, "shape") or tuple(fx.shape) != tuple(x0.shape):
         raise ValueError(rules.f_error(f"returned {type(fx).__name__} of shape {tuple(getattr(fx, 'shape', ()))}", x0))
+    if fx.dtype != x0.dtype:  # the RK4 loop's state must keep one dtype
+        raise TypeError(f"odeint: f(x0, t[0], *params) must return x0's dtype {x0.dtype}; it returned {fx.dtype}")
     converted, consts = jax.closure_convert(flat_f, x0, t[0], *leaves)
     if not consts:  # nothing traced is closed over: keep the cached f (compiled code is reused)
         return flat_f, x0, t, tuple(leaves), _increasing_guard(t)
+    dtypes = [c.dtype for c in consts]
+    if any(jnp.issubdtype(d, jnp.floating) and d != x0.dtype for d in dtypes):
+        # a captured float joins the adjoint loop's state, which must keep x0's dtype: pass it cast
+        # to x0's dtype and cast it back inside f (differentiably: its cotangent is cast back too)
+        consts = [c.astype(x0.dtype) if jnp.issubdtype(c.dtype, jnp.floating) else c for c in consts]
+        n, plain = len(leaves), converted
+
+        def cast_back(x: Array, tau: Array, *p: Array) -> Array:
+            return plain(x, tau, *p[:n], *(c.astype(d) for c, d in zip(p[n:], dtypes)))
+
+        converted = cast_back
     return converted, x0, t, (*leaves, *consts), _increasing_guard(t)
 
 
