@@ -18,7 +18,7 @@ the tangent sweep) and autodiff through the simulator. Time: processor time
 (``time.thread_time``) of one gradient on one PyTorch thread, forward included,
 the median of ``--repeats`` interleaved runs.
 
-Options: ``--quick`` (P = 20 and 40 on 6 qubits), ``--repeats N``, ``--json PATH``.
+Options: ``--quick`` (P = 12 and 24 on 6 qubits), ``--repeats N``, ``--json PATH``.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def jax_residual_bytes(f: Callable[[Any], Any], theta: np.ndarray) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.circuits", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="P = 20, 40 on 6 qubits (a smoke run)")
+    parser.add_argument("--quick", action="store_true", help="P = 12, 24 on 6 qubits (a smoke run)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per method (median kept)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures to PATH (see benchmarks.results)")
     args = parser.parse_args(argv)
