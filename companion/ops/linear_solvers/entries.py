@@ -35,7 +35,7 @@ def example_matvec(v: Any, theta: Any, xp: Any) -> Any:
     ``θ θᵀ`` semidefinite, so ``M(θ)`` is symmetric positive definite for every ``θ``.
 
     >>> example_matvec(np.array([1.0, 2.0, 4.0]), np.zeros(3), np)
-    array([-4.,  1.,  8.])
+    array([-3.,  1.,  9.])
     """
     n = v.shape[0]
     after, before = (np.arange(n) + 1) % n, (np.arange(n) - 1) % n
@@ -107,7 +107,7 @@ def derive_cg_solve() -> Derivation:
     a symbolic matrix grow too large for SymPy to simplify in reasonable time).
 
     >>> d = derive_cg_solve()
-    >>> d.confirmed, d.jacobians["A"].shape, d.jacobians["t"].shape
+    >>> d.confirmed, d.jacobians["A"].shape, d.jacobians["theta"].shape
     (True, (4, 4), (4, 2))
     """
     A, theta, b = symbols("A", (2, 2)), symbols("t", (2,)), symbols("b", (2,))
@@ -120,7 +120,7 @@ def derive_cg_solve() -> Derivation:
     def jvp(t: dict[str, Any]) -> Any:
         x_dot = rules.cg_solve_tangent(solve_S, t["b"], rules.sym_matvec(x, t["A"]), sympy_ops)
         J_theta = _jacobian_at(lambda t: example_matvec(z, t, sympy_ops), theta)
-        M_dot_z = as_array(J_theta * flat(t["t"])).reshape(2)
+        M_dot_z = as_array(J_theta * flat(t["theta"])).reshape(2)
         return np.concatenate([x_dot, rules.cg_solve_tangent(solve_M, t["b"], M_dot_z, sympy_ops)])
 
     def vjp(w: Any) -> dict[str, Any]:
@@ -130,9 +130,9 @@ def derive_cg_solve() -> Derivation:
         b_bar_2, (theta_bar,) = rules.cg_solve_cotangents(
             solve_M, w[2:], _linear_vjp(lambda t: example_matvec(z, t, sympy_ops), theta), sympy_ops
         )
-        return {"A": A_bar, "t": theta_bar, "b": b_bar_1 + b_bar_2}
+        return {"A": A_bar, "theta": theta_bar, "b": b_bar_1 + b_bar_2}
 
-    return confirm_rules("cg_solve", {"A": A, "t": theta, "b": b}, truth, np.concatenate([x, z]), jvp, vjp)
+    return confirm_rules("cg_solve", {"A": A, "theta": theta, "b": b}, truth, np.concatenate([x, z]), jvp, vjp)
 
 
 def _lu(S: sympy.Matrix) -> Any:
