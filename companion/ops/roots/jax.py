@@ -1,4 +1,5 @@
-"""JAX adapters of the root finder: ``root`` (``jax.custom_jvp``) and ``root_vjp`` (``jax.custom_vjp``).
+"""JAX adapters of the root finder: ``root`` (``jax.custom_jvp``) and ``root_vjp``
+(``jax.custom_vjp``).
 
 The primal is Newton's method in a ``jax.lax.while_loop`` (``∂F/∂x`` by
 ``jax.jacfwd`` of ``F``), so it runs under ``jit`` and ``vmap``; the rules apply
@@ -45,7 +46,13 @@ Array = jax.Array
 _ARRAY = "a JAX array (or array-like)"
 
 
-def _newton(F: Callable[..., Array], x0: Array, params: tuple[Any, ...], tol: float, max_iter: int) -> Array:
+def _newton(
+    F: Callable[..., Array],
+    x0: Array,
+    params: tuple[Any, ...],
+    tol: float,
+    max_iter: int,
+) -> Array:
     """Newton's method in a ``while_loop``; NaN where it stops without a root."""
     jacobian = jax.jacfwd(F)
 
@@ -53,7 +60,9 @@ def _newton(F: Callable[..., Array], x0: Array, params: tuple[Any, ...], tol: fl
         k, _, done, failed = state
         return (k < max_iter) & ~done & ~failed
 
-    def step(state: tuple[Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array]:
+    def step(
+        state: tuple[Array, Array, Array, Array],
+    ) -> tuple[Array, Array, Array, Array]:
         k, x, _, _ = state
         x_next, r, _ = rules.root_newton_step(F, jacobian, x, params, jax_ops)
         return k + 1, x_next, r <= tol, ~jnp.isfinite(r)
@@ -74,23 +83,32 @@ def _at_root(F: Callable[..., Array], x: Array, params: tuple[Any, ...]) -> Any:
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2))
-def root_custom_jvp(F: Callable[..., Array], tol: float, max_iter: int, x0: Array, *params: Any) -> Array:
-    """``x`` with ``F(x, *params) = 0`` by Newton's method, with the JVP rule :func:`root_jvp_rule`."""
+def root_custom_jvp(
+    F: Callable[..., Array], tol: float, max_iter: int, x0: Array, *params: Any
+) -> Array:
+    """``x`` with ``F(x, *params) = 0`` by Newton's method, with the JVP rule
+    :func:`root_jvp_rule`."""
     return _newton(F, x0, params, tol, max_iter)
 
 
 @root_custom_jvp.defjvp
 def root_jvp_rule(
-    F: Callable[..., Array], tol: float, max_iter: int, primals: tuple[Any, ...], tangents: tuple[Any, ...]
+    F: Callable[..., Array],
+    tol: float,
+    max_iter: int,
+    primals: tuple[Any, ...],
+    tangents: tuple[Any, ...],
 ) -> tuple[Array, Array]:
-    """JVP: ``ẋ = −(∂F/∂x)⁻¹ (∂F/∂θ) θ̇`` at the root; the tangent of ``x0`` does not enter.
+    """JVP: ``ẋ = −(∂F/∂x)⁻¹ (∂F/∂θ) θ̇`` at the root; the tangent of ``x0`` does not
+    enter.
 
     ``(∂F/∂θ) θ̇`` is ``jax.jvp`` of ``F`` in its parameters, ``x`` held fixed.
     The root comes from :func:`root_custom_jvp` itself, so a derivative of this
     rule (a second derivative) differentiates the root by this rule again.
 
     >>> F = lambda x, c: x * x - c
-    >>> x, x_dot = jax.jvp(lambda c: root(F, jnp.ones(1), c), (jnp.array([4.0]),), (jnp.array([1.0]),))
+    >>> c, c_dot = jnp.array([4.0]), jnp.array([1.0])
+    >>> x, x_dot = jax.jvp(lambda c: root(F, jnp.ones(1), c), (c,), (c_dot,))
     >>> x.tolist(), x_dot.tolist()
     ([2.0], [0.25])
     """
@@ -101,8 +119,11 @@ def root_jvp_rule(
     return x, rules.root_tangent(_at_root(F, x, tuple(params)), F_dot, jax_ops)
 
 
-def _prepared(F: Any, x0: Any, params: tuple[Any, ...], tol: Any, max_iter: Any) -> tuple[Any, ...]:
-    """Validate; closure-convert ``F``; returns ``(F, tol, max_iter, x0, *params, *hoisted)``."""
+def _prepared(
+    F: Any, x0: Any, params: tuple[Any, ...], tol: Any, max_iter: Any
+) -> tuple[Any, ...]:
+    """Validate; closure-convert ``F``; returns
+    ``(F, tol, max_iter, x0, *params, *hoisted)``."""
     x0 = jnp.asarray(x0)
     params = jax.tree_util.tree_map(jnp.asarray, params)
     names = rules.param_names(F, len(params))
@@ -119,9 +140,15 @@ def _prepared(F: Any, x0: Any, params: tuple[Any, ...], tol: Any, max_iter: Any)
     return (F_closed, float(tol), max_iter, x0, *params, *hoisted)
 
 
-def root(F: Callable[..., Any], x0: Any, *params: Any, tol: float | None = None, max_iter: int = 50) -> Array:
-    """``x`` with ``F(x, *params) = 0`` for ``x`` of shape ``(n,)``, by Newton's method from ``x0``; a
-    ``jax.custom_jvp`` rule.
+def root(
+    F: Callable[..., Any],
+    x0: Any,
+    *params: Any,
+    tol: float | None = None,
+    max_iter: int = 50,
+) -> Array:
+    """``x`` with ``F(x, *params) = 0`` for ``x`` of shape ``(n,)``, by Newton's method
+    from ``x0``; a ``jax.custom_jvp`` rule.
 
     ``F(x, *params)`` returns an array of ``x``'s shape; ``params`` may be
     pytrees. Newton's step ``x_{k+1} = x_k − J(x_k)⁻¹ F(x_k, θ)`` uses
@@ -139,9 +166,11 @@ def root(F: Callable[..., Any], x0: Any, *params: Any, tol: float | None = None,
     >>> F = lambda x, c: x * x - c
     >>> root(F, jnp.ones(2), jnp.array([4.0, 16.0])).tolist()
     [2.0, 4.0]
-    >>> jax.grad(lambda c: root(F, jnp.ones(2), c).sum())(jnp.array([4.0, 16.0])).tolist()  # 1 / (2 √c)
+    >>> c = jnp.array([4.0, 16.0])
+    >>> jax.grad(lambda c: root(F, jnp.ones(2), c).sum())(c).tolist()  # 1 / (2 √c)
     [0.25, 0.125]
-    >>> jax.jit(root, static_argnums=0)(F, jnp.ones(2), jnp.array([-4.0, 9.0])).tolist()  # no real √−4
+    >>> c = jnp.array([-4.0, 9.0])  # no real √−4
+    >>> jax.jit(root, static_argnums=0)(F, jnp.ones(2), c).tolist()
     [nan, nan]
     """
     F_closed, tol, max_iter, x0, *params = _prepared(F, x0, params, tol, max_iter)
@@ -154,19 +183,23 @@ def root(F: Callable[..., Any], x0: Any, *params: Any, tol: float | None = None,
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
-def root_custom_vjp(F: Callable[..., Array], tol: float, max_iter: int, x0: Array, *params: Any) -> Array:
-    """``x`` with ``F(x, *params) = 0`` by Newton's method, with the VJP rule :func:`root_fwd`/:func:`root_bwd`."""
+def root_custom_vjp(
+    F: Callable[..., Array], tol: float, max_iter: int, x0: Array, *params: Any
+) -> Array:
+    """``x`` with ``F(x, *params) = 0`` by Newton's method, with the VJP rule
+    :func:`root_fwd`/:func:`root_bwd`."""
     return _newton(F, x0, params, tol, max_iter)
 
 
 def root_fwd(
     F: Callable[..., Array], tol: float, max_iter: int, x0: Array, *params: Any
 ) -> tuple[Array, tuple[Array, tuple[Any, ...]]]:
-    """Forward pass: the root (from :func:`root_custom_vjp` itself, so that reverse-over-reverse
-    differentiates it by this rule again, not through the ``while_loop``); the residuals are the
-    root and the parameters.
+    """Forward pass: the root (from :func:`root_custom_vjp` itself, so that
+    reverse-over-reverse differentiates it by this rule again, not through the
+    ``while_loop``); the residuals are the root and the parameters.
 
-    >>> x, (x_saved, params) = root_fwd(lambda x, c: x * x - c, 1e-8, 50, jnp.ones(1), jnp.array([4.0]))
+    >>> F = lambda x, c: x * x - c
+    >>> x, (x_saved, params) = root_fwd(F, 1e-8, 50, jnp.ones(1), jnp.array([4.0]))
     >>> x.tolist()
     [2.0]
     """
@@ -175,7 +208,11 @@ def root_fwd(
 
 
 def root_bwd(
-    F: Callable[..., Array], tol: float, max_iter: int, residuals: tuple[Array, tuple[Any, ...]], x_bar: Array
+    F: Callable[..., Array],
+    tol: float,
+    max_iter: int,
+    residuals: tuple[Array, tuple[Any, ...]],
+    x_bar: Array,
 ) -> tuple[Any, ...]:
     """VJP: ``u = (∂F/∂x)⁻ᵀ x̄``, ``θ̄ = −(∂F/∂θ)ᵀ u``, ``x̄₀ = 0``.
 
@@ -195,7 +232,13 @@ def root_bwd(
 root_custom_vjp.defvjp(root_fwd, root_bwd)
 
 
-def root_vjp(F: Callable[..., Any], x0: Any, *params: Any, tol: float | None = None, max_iter: int = 50) -> Array:
+def root_vjp(
+    F: Callable[..., Any],
+    x0: Any,
+    *params: Any,
+    tol: float | None = None,
+    max_iter: int = 50,
+) -> Array:
     """:func:`root` with a ``jax.custom_vjp`` rule: **reverse mode only**. VJP:
     ``u = (∂F/∂x)⁻ᵀ x̄``, ``θ̄ = −(∂F/∂θ)ᵀ u``, ``x̄₀ = 0``.
 

@@ -39,12 +39,14 @@ _TENSOR = "a torch.Tensor"
 
 
 def _jacobian(F: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    """``∂F/∂x`` as a function of ``(x, *params)``: PyTorch's own ``torch.func.jacrev``."""
+    """``∂F/∂x`` as a function of ``(x, *params)``: PyTorch's own
+    ``torch.func.jacrev``."""
     return torch.func.jacrev(F, argnums=0)
 
 
 class _AtTheRoot(TorchOps):
-    """The rules' namespace at the root: a singular ``∂F/∂x`` there raises an error naming the op."""
+    """The rules' namespace at the root: a singular ``∂F/∂x`` there raises an error
+    naming the op."""
 
     @staticmethod
     def lu_factor(A: Tensor) -> LUFactors:
@@ -52,50 +54,71 @@ class _AtTheRoot(TorchOps):
             return lu_factor(A, "root")
         except SingularMatrixError as err:
             raise SingularMatrixError(
-                "root: the Jacobian ∂F/∂x is singular at the root, so the implicit function "
-                "theorem gives no derivative there (a fold or a multiple root)"
+                "root: the Jacobian ∂F/∂x is singular at the root, so the implicit "
+                "function theorem gives no derivative there (a fold or a multiple root)"
             ) from err
 
 
 _at_root = _AtTheRoot()
 
 
-def _newton(F: Callable[..., Tensor], x0: Tensor, params: tuple[Tensor, ...], tol: float, max_iter: int) -> Tensor:
-    """Newton's method from ``x0``: the step from the first iterate with ``‖F‖∞ ≤ tol`` is returned."""
+def _newton(
+    F: Callable[..., Tensor],
+    x0: Tensor,
+    params: tuple[Tensor, ...],
+    tol: float,
+    max_iter: int,
+) -> Tensor:
+    """Newton's method from ``x0``: the step from the first iterate with ``‖F‖∞ ≤ tol``
+    is returned."""
     rules.check_residual(F(x0, *params), x0)
     x, jacobian = x0, _jacobian(F)
     for k in range(max_iter):
         try:
-            x_next, r, _ = rules.root_newton_step(F, jacobian, x, params, plain_solve_ops)
+            x_next, r, _ = rules.root_newton_step(
+                F, jacobian, x, params, plain_solve_ops
+            )
         except SingularMatrixError as err:
             residual = float(F(x, *params).abs().max())
-            message = rules.not_converged_message("the Jacobian ∂F/∂x is singular", k, residual, tol, max_iter)
+            message = rules.not_converged_message(
+                "the Jacobian ∂F/∂x is singular", k, residual, tol, max_iter
+            )
             raise RootNotFoundError(message) from err
         residual = float(r)
         if not residual < float("inf"):
-            raise RootNotFoundError(rules.not_converged_message("non-finite residual", k, residual, tol, max_iter))
+            message = rules.not_converged_message(
+                "non-finite residual", k, residual, tol, max_iter
+            )
+            raise RootNotFoundError(message)
         if residual <= tol:
             return x_next
         x = x_next
     residual = float(F(x, *params).abs().max())
-    raise RootNotFoundError(rules.not_converged_message("max_iter reached", max_iter, residual, tol, max_iter))
+    message = rules.not_converged_message(
+        "max_iter reached", max_iter, residual, tol, max_iter
+    )
+    raise RootNotFoundError(message)
 
 
 class Root(torch.autograd.Function):
-    """``x`` with ``F(x, θ) = 0`` by Newton's method; derivatives by the implicit function theorem.
+    """``x`` with ``F(x, θ) = 0`` by Newton's method; derivatives by the implicit
+    function theorem.
 
     ``apply(F, tol, max_iter, x0, *params)``. JVP: ``ẋ = −J⁻¹ (∂F/∂θ) θ̇``; VJP:
     ``u = J⁻ᵀ x̄``, ``θ̄ = −(∂F/∂θ)ᵀ u``, ``x̄₀ = 0``, with ``J = ∂F/∂x`` at the root.
 
     >>> F = lambda x, c: x * x - c
+    >>> x0 = torch.ones(2, dtype=torch.float64)
     >>> c = torch.tensor([4.0, 9.0], dtype=torch.float64)
-    >>> torch.func.jacrev(lambda c: Root.apply(F, 1e-8, 50, torch.ones(2, dtype=torch.float64), c))(c)
+    >>> torch.func.jacrev(lambda c: Root.apply(F, 1e-8, 50, x0, c))(c)
     tensor([[0.2500, 0.0000],
             [0.0000, 0.1667]], dtype=torch.float64)
     """
 
     @staticmethod
-    def forward(F: Callable[..., Tensor], tol: float, max_iter: int, x0: Tensor, *params: Tensor) -> Tensor:
+    def forward(
+        F: Callable[..., Tensor], tol: float, max_iter: int, x0: Tensor, *params: Tensor
+    ) -> Tensor:
         return _newton(F, x0, params, tol, max_iter)
 
     @staticmethod
@@ -117,13 +140,21 @@ class Root(torch.autograd.Function):
         return (None, None, None, *cotangents)
 
     @staticmethod
-    def jvp(ctx: Any, _F: None, _tol: None, _max_iter: None, x0_dot: Tensor | None, *params_dot: Tensor | None) -> Tensor:
+    def jvp(
+        ctx: Any,
+        _F: None,
+        _tol: None,
+        _max_iter: None,
+        x0_dot: Tensor | None,
+        *params_dot: Tensor | None,
+    ) -> Tensor:
         x, *params = ctx.saved_tensors
         F = ctx.F
         # One jacrev of F in (x, *params) at the root gives ∂F/∂x and the rows of ∂F/∂θ.
         # (∂F/∂θ) θ̇ is formed from those rows: torch.func.jvp would nest forward AD
         # inside torch.autograd.forward_ad, which PyTorch does not support.
-        J_x, *J_params = torch.func.jacrev(F, argnums=tuple(range(1 + len(params))))(x, *params)
+        jacobians = torch.func.jacrev(F, argnums=tuple(range(1 + len(params))))
+        J_x, *J_params = jacobians(x, *params)
         F_dot = torch.zeros_like(x)
         for J, t in zip(J_params, params_dot):
             if t is not None:
@@ -131,18 +162,35 @@ class Root(torch.autograd.Function):
         return rules.root_tangent(_at_root.lu_factor(J_x), F_dot, torch_ops)
 
     @staticmethod
-    def vmap(info: Any, in_dims: tuple[int | None, ...], F: Any, tol: float, max_iter: int, *args: Tensor) -> tuple[Tensor, int]:
-        """Solve each example of the batch by ``Root.apply`` (Newton's loop tests convergence with ``.item()``)."""
+    def vmap(
+        info: Any,
+        in_dims: tuple[int | None, ...],
+        F: Any,
+        tol: float,
+        max_iter: int,
+        *args: Tensor,
+    ) -> tuple[Tensor, int]:
+        """Solve each example of the batch by ``Root.apply`` (Newton's loop tests
+        convergence with ``.item()``)."""
 
         def example(i: int) -> tuple[Tensor, ...]:
-            return tuple(a if d is None else a.select(d, i) for a, d in zip(args, in_dims[3:]))
+            dims = in_dims[3:]
+            return tuple(a if d is None else a.select(d, i) for a, d in zip(args, dims))
 
-        return torch.stack([Root.apply(F, tol, max_iter, *example(i)) for i in range(info.batch_size)]), 0
+        batch = range(info.batch_size)
+        roots = [Root.apply(F, tol, max_iter, *example(i)) for i in batch]
+        return torch.stack(roots), 0
 
 
-def root(F: Callable[..., Tensor], x0: Tensor, *params: Tensor, tol: float | None = None, max_iter: int = 50) -> Tensor:
-    """``x`` with ``F(x, *params) = 0`` for ``x`` of shape ``(n,)``, by Newton's method from ``x0``; a custom
-    rule (:class:`Root`).
+def root(
+    F: Callable[..., Tensor],
+    x0: Tensor,
+    *params: Tensor,
+    tol: float | None = None,
+    max_iter: int = 50,
+) -> Tensor:
+    """``x`` with ``F(x, *params) = 0`` for ``x`` of shape ``(n,)``, by Newton's method
+    from ``x0``; a custom rule (:class:`Root`).
 
     ``F(x, *params)`` returns a tensor of ``x``'s shape. Newton's step
     ``x_{k+1} = x_k − J(x_k)⁻¹ F(x_k, θ)`` uses ``J = ∂F/∂x`` formed by
@@ -169,7 +217,8 @@ def root(F: Callable[..., Tensor], x0: Tensor, *params: Tensor, tol: float | Non
     >>> root(F, torch.ones(2, dtype=torch.float64), -c.detach(), max_iter=20)
     Traceback (most recent call last):
         ...
-    companion.torch.RootNotFoundError: root: Newton's method found no root (max_iter reached): ...
+    companion.torch.RootNotFoundError: root: Newton's method found no root
+    (max_iter reached): ...
     """
     names = rules.param_names(F, len(params))
     rules.check_root(F, x0, dict(zip(names, params)), _TENSOR)
