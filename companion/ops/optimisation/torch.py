@@ -19,28 +19,32 @@ import torch  # noqa: E402
 from torch import Tensor  # noqa: E402
 
 from companion.ops.optimisation import rules  # noqa: E402
-from companion.xp.torch import LUFactors, SingularMatrixError, plain_solve_ops, torch_ops, zeros_if_none  # noqa: E402
+from companion.xp.torch import (  # noqa: E402
+    LUFactors, SingularMatrixError, plain_solve_ops, torch_ops, zeros_if_none,
+)
 
 __all__ = ["eq_qp", "EqQp"]
 
 _TENSOR = "a torch.Tensor"
 
 _SINGULAR = (
-    "eq_qp: the KKT matrix [[S, Aᵀ], [A, 0]] (S = (Q + Qᵀ)/2) must be non-singular: A must have "
-    "full row rank and S must be non-singular (for a minimiser: positive definite) on the "
-    "null space of A; got a KKT matrix "
+    "eq_qp: the KKT matrix [[S, Aᵀ], [A, 0]] (S = (Q + Qᵀ)/2) must be non-singular: "
+    "A must have full row rank and S must be non-singular (for a minimiser: positive "
+    "definite) on the null space of A; got a KKT matrix "
 )
 
 
 def _raise_if_true(flag: Tensor, message: str) -> None:
-    """Raise :class:`SingularMatrixError` if ``flag`` holds, where its value can be read.
+    """Raise :class:`SingularMatrixError` if ``flag`` holds, where its value can be
+    read.
 
     Inside ``torch.func.vmap`` a batched ``flag`` has no single value: PyTorch
     refuses the ``if`` (``RuntimeError``), and the test is skipped.
     """
     try:
         bad = bool(flag)
-    except RuntimeError:  # vmap: "attempting to use a Tensor in some data-dependent control flow"
+    except RuntimeError:
+        # vmap: "attempting to use a Tensor in some data-dependent control flow"
         return
     if bad:
         raise SingularMatrixError(message)
@@ -99,11 +103,14 @@ class EqQp(torch.autograd.Function):
         ctx.save_for_forward(Q, A, x, lam, lu, piv)
 
     @staticmethod
-    def backward(ctx: Any, x_bar: Tensor | None, lam_bar: Tensor | None, *_: Any) -> tuple:
+    def backward(
+        ctx: Any, x_bar: Tensor | None, lam_bar: Tensor | None, *_: Any
+    ) -> tuple:
         Q, A, x, lam, lu, piv = ctx.saved_tensors
         if (x_bar is None and lam_bar is None) or not any(ctx.needs_input_grad):
             return None, None, None, None
-        K = rules.kkt_matrix(Q, A, torch_ops)  # derivatives of backward reach Q, A via K
+        # derivatives of backward reach Q, A via K
+        K = rules.kkt_matrix(Q, A, torch_ops)
         x_bar = zeros_if_none(x_bar, x)
         return rules.eq_qp_cotangents(
             LUFactors(K, lu, piv), x, lam, x_bar, torch_ops,
@@ -123,7 +130,8 @@ class EqQp(torch.autograd.Function):
 
 
 def eq_qp(Q: Tensor, c: Tensor, A: Tensor, b: Tensor) -> Tensor:
-    """``x = argmin ½ xᵀ Q x + cᵀ x`` subject to ``A x = b``; a custom rule (:class:`EqQp`).
+    """``x = argmin ½ xᵀ Q x + cᵀ x`` subject to ``A x = b``; a custom rule
+    (:class:`EqQp`).
 
     ``Q`` ``(n, n)`` (read through ``S = (Q + Qᵀ)/2``, so ``Q̄`` is symmetric),
     ``c`` ``(n,)``, ``A`` ``(m, n)`` with ``1 ≤ m < n``, ``b`` ``(m,)``. Solves the
@@ -147,13 +155,17 @@ def eq_qp(Q: Tensor, c: Tensor, A: Tensor, b: Tensor) -> Tensor:
     >>> x
     tensor([1., 1.], dtype=torch.float64, grad_fn=<EqQpBackward>)
     >>> x[0].backward()
-    >>> c.grad, b.grad
-    (tensor([-0.5000,  0.5000], dtype=torch.float64), tensor([0.5000], dtype=torch.float64))
+    >>> c.grad
+    tensor([-0.5000,  0.5000], dtype=torch.float64)
+    >>> b.grad
+    tensor([0.5000], dtype=torch.float64)
     >>> A_rank_1 = torch.tensor([[1.0, 1.0, 0.0], [2.0, 2.0, 0.0]], dtype=torch.float64)
-    >>> eq_qp(torch.eye(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64), A_rank_1, b.new_ones(2))
+    >>> Q3, c3 = torch.eye(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
+    >>> eq_qp(Q3, c3, A_rank_1, b.new_ones(2))
     Traceback (most recent call last):
         ...
-    companion.torch.SingularMatrixError: eq_qp: the KKT matrix [[S, Aᵀ], [A, 0]] ... must be non-singular: ...
+    companion.torch.SingularMatrixError: eq_qp: the KKT matrix [[S, Aᵀ], [A, 0]] ...
+    must be non-singular: ...
     """
     rules.check_eq_qp(Q, c, A, b, _TENSOR)
     x, _, _, _ = EqQp.apply(Q, c, A, b)
