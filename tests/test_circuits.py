@@ -24,6 +24,7 @@ import companion.torch as ct  # noqa: E402
 from companion.ops.circuits import rules  # noqa: E402
 from companion.ops.circuits.entries import EXAMPLE_GATES, EXAMPLE_OBSERVABLE, dense_expectation  # noqa: E402
 from companion.xp import numpy_ops  # noqa: E402
+from benchmarks.circuits import saved_bytes  # noqa: E402
 
 PEERS = "the peers extra is not installed: pip install -e '.[peers]' (make test installs it)"
 TOL = dict(rtol=1e-10, atol=1e-12)  # float64 state vectors: agreement to round-off
@@ -151,18 +152,6 @@ def test_a_circuit_without_rotations_has_an_empty_gradient() -> None:
 # --------------------------------------------------------------------------
 
 
-def _saved_bytes(f, theta: torch.Tensor) -> int:
-    storages: dict[int, int] = {}
-
-    def pack(x: torch.Tensor) -> torch.Tensor:
-        storages[x.untyped_storage().data_ptr()] = x.untyped_storage().nbytes()
-        return x
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
-        f(theta)
-    return sum(storages.values())
-
-
 def test_the_adjoint_method_saves_theta_and_one_state() -> None:
     n = 6
     for layers in (2, 8):
@@ -171,9 +160,9 @@ def test_the_adjoint_method_saves_theta_and_one_state() -> None:
         )
         obs = ((1.0, "Z" * n),)
         theta = torch.tensor(_theta(gates), requires_grad=True)
-        saved = _saved_bytes(lambda t: ct.circuit_expectation(t, gates, obs, n), theta)
+        saved = saved_bytes(lambda t: ct.circuit_expectation(t, gates, obs, n), theta)
         assert saved == theta.numel() * 8 + 2**n * 16  # theta (float64) + ψ (complex128)
-        through = _saved_bytes(lambda t: rules.circuit_expectation(t, gates, obs, n, ct.torch_ops), theta)
+        through = saved_bytes(lambda t: rules.circuit_expectation(t, gates, obs, n, ct.torch_ops), theta)
         assert through > 2 * layers * 2**n * 16  # autodiff through the simulator keeps states per gate
 
 
