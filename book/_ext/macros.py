@@ -10,6 +10,7 @@ MACROS: dict[str, tuple[str, int]] = {
     "tr": (r"\operatorname{tr}", 0),
     "diag": (r"\operatorname{diag}", 0),
     "sym": (r"\operatorname{sym}", 0),
+    "norm": (r"\lVert #1 \rVert", 1),
 }
 
 
