@@ -163,7 +163,11 @@ def test_check_jax_catches_a_wrong_jvp() -> None:
 def test_derivation_confirms_and_displays(op: Op) -> None:
     d = symbolic.derive(op.name)
     assert d.confirmed and all(d.checks.values())
-    assert d.op == op.name and set(d.jacobians) >= set(op.arg_names)
+    assert d.op == op.name and d.jacobians
+    if op.bind is None:  # the entry's arguments are the op's; with bind, the derivation
+        # takes a small instance of the op's equation of its own (root: F(x, c) = 0 with
+        # a closed-form root), not the example function the entry binds
+        assert set(d.jacobians) >= set(op.arg_names)
     assert all(isinstance(J, sympy.Matrix) for J in d.jacobians.values())
     md = d._repr_markdown_()
     assert "| check |" in md and "confirmed" in md and "$$" in md
