@@ -41,8 +41,6 @@ from companion import _validate
 from companion.xp import ArrayOps
 
 __all__ = [
-    "ROTATIONS",
-    "GATES",
     "circuit_expectation",
     "circuit_expectation_tangent",
     "circuit_expectation_cotangents",
