@@ -109,6 +109,21 @@ def _inline(text: str) -> str:
     return LITERAL.sub(replace, text)
 
 
+def _signature(name: str, args: tuple[str, ...], width: int = 28) -> str:
+    """``name(a, b)`` as inline code; a longer one as one code span per argument, so
+    that the narrow first column can break between them (in the PDF too).
+
+    >>> _signature("solve", ("A", "b"))
+    '`solve(A, b)`'
+    >>> _signature("circuit_expectation", ("theta", "gates"), width=10)
+    '`circuit_expectation(` `theta,` `gates)`'
+    """
+    text = f"{name}({', '.join(args)})"
+    if len(text) <= width or not args:
+        return f"`{text}`"
+    return " ".join([f"`{name}(`", *(f"`{a},`" for a in args[:-1]), f"`{args[-1]})`"])
+
+
 def to_myst(rows: list[Row]) -> list[str]:
     """The rows as a MyST list-table: the op and its links; value, JVP and VJP."""
     lines = ["```{list-table}", ":header-rows: 1", ":widths: 26 74", ":class: rule-table", "",
@@ -116,7 +131,7 @@ def to_myst(rows: list[Row]) -> list[str]:
     for r in rows:
         torch_, jax_ = f"companion.torch.{r.name}", f"companion.jax.{r.name}"
         lines += [
-            f"* - `{r.name}({', '.join(r.args)})`",
+            f"* - {_signature(r.name, r.args)}",
             "",
             f"    {{ref}}`{r.chapter}`",
             "",
