@@ -139,3 +139,9 @@ def test_notebook_equation_numbers_are_the_books(built_book: Path) -> None:
     html = (built_book / "foundations" / "first-rule.html").read_text()
     in_html = re.findall(r'<span class="eqno">\(([\d.]+)\)', html)
     assert tags and tags == in_html
+
+
+def test_glossary_links_and_index_entries_become_their_words() -> None:
+    text = ("A {term}`tangent`, two {term}`cotangents <cotangent>`, the {index}`residual`s and "
+            "{index}`jaxprs <single: jaxpr; definition>`.\n\n```{index} single: tape\n```\n\nEnd.")
+    assert convert(text) == "A tangent, two cotangents, the residuals and jaxprs.\n\nEnd."

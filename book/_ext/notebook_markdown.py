@@ -32,14 +32,14 @@ from typing import Callable
 OPEN = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<arg>.*)$")
 CODE_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})(?!\{)")
 OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*)$")
-ROLE = re.compile(r"\{(?P<role>eq|numref|ref|cite:p|cite:t|py:\w+)\}`(?P<target>[^`]+)`")
+ROLE = re.compile(r"\{(?P<role>eq|numref|ref|term|index|cite:p|cite:t|py:\w+)\}`(?P<target>[^`]+)`")
 EQUATION_LABEL = re.compile(r"^(?P<indent>[ \t]*)\$\$[ \t]*\((?P<label>[\w-]+)\)[ \t]*$")
 TARGET = re.compile(r"^\([\w-]+\)=[ \t]*$")
 SUBSTITUTION = re.compile(r"\{\{\s*(?P<name>\w+)\s*\}\}")
 MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
 HEADED = {"admonition", "tab-item"}
 # LaTeX-only blocks, and blocks the book generates (the API reference, the citation).
-DROPPED = {"raw", "bibliography", "toctree", "book-citation"}
+DROPPED = {"raw", "bibliography", "toctree", "book-citation", "index"}
 GENERATED = {
     "companion-api": "*The reference itself is generated from the docstrings: read it in the book, "
                      "or call `help()` on any function of the companion, e.g. `help(companion.torch.solve)`.*",
@@ -192,6 +192,8 @@ def _role(role: str, target: str, resolver: Resolver) -> str:
         return resolver.numbered.get(label, text or label)
     if role == "ref":
         return text or resolver.section.get(label, label)
+    if role in ("term", "index"):  # a glossary link or an index entry: the word itself
+        return text or label
     if role.startswith("cite"):
         keys = [k.strip() for k in label.split(",")]
         found = [resolver.citation.get(k, (k, "")) for k in keys]
