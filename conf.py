@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
 import companion  # noqa: E402  (version only; imports neither torch nor jax)
+from editions import edition  # noqa: E402
 from macros import MACROS, latex_newcommands, mathjax_macros  # noqa: E402
 
 # -- Project -----------------------------------------------------------------
@@ -27,6 +28,10 @@ version = release = companion.__version__
 CITATION = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
 RELEASE_DATE = dt.date.fromisoformat(str(CITATION["date-released"]))
 today = f"{RELEASE_DATE.day} {RELEASE_DATE:%B %Y}"
+# BOOK_EDITION=student (`make student`) builds the book without its worked solutions
+# (book/_ext/editions.py); the default is the instructor edition, with them.
+book_edition = edition()
+EDITION_NAME = f"{book_edition.capitalize()} edition"
 
 extensions = [
     "myst_nb",  # brings myst_parser with it: do not list both
@@ -46,6 +51,7 @@ extensions = [
     "citation",  # {book-citation}: BibTeX and citation text from CITATION.cff
     "cell_outputs",  # outputs: no build-machine paths; no ANSI codes in the PDF
     "print_layout",  # PDF: solutions (dropdowns in HTML) printed as titled boxes
+    "editions",  # BOOK_EDITION=student: no solutions in pages, PDF, notebooks, sources
 ]
 
 root_doc = "index"
@@ -121,7 +127,7 @@ nitpick_ignore_regex = [
 
 # -- HTML ----------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
-html_title = f"{project}: {subtitle}"
+html_title = f"{project}: {subtitle}" + (" (student edition)" if book_edition == "student" else "")
 html_static_path = ["book/_static"]
 html_favicon = "book/_static/favicon.svg"
 # Offline: a pinned MathJax 3 (PyPI package django-static-mathjax) is copied into
@@ -201,7 +207,7 @@ latex_elements["maketitle"] = rf"""
   \vspace{{4em}}
   {{\Large {_tex(author)}\par}}
   \vfill
-  {{\large Version {_tex(release)}\par}}
+  {{\large Version {_tex(release)}, {_tex(EDITION_NAME.lower())}\par}}
   \vspace{{0.5em}}
   {{\large {_tex(today)}\par}}
   \vspace{{3em}}

@@ -23,6 +23,7 @@ from sphinx.application import Sphinx
 from sphinx.directives.code import LiteralIncludeReader
 from sphinx.util import logging
 
+from editions import is_check_cell, solutions_wanted, strip_solutions
 from macros import MACROS, jupyter_definitions
 from notebook_markdown import Resolver, to_jupyter_markdown
 
@@ -58,9 +59,13 @@ def for_jupyter(app: Sphinx, pagename: str, nb: Any) -> Any:
     """Markdown cells rewritten for Jupyter, figure captions as cells, a first cell of macros."""
     resolver = book_resolver(app, Path(app.env.doc2path(pagename)).parent)
     cells = [nbformat.v4.new_markdown_cell(jupyter_definitions(MACROS))]
+    student = not solutions_wanted(app)  # the student edition: no solutions, no checks
     for cell in nb.cells:
+        if student and cell.cell_type == "code" and is_check_cell(cell.source):
+            continue
         if cell.cell_type == "markdown":
-            cell.source = to_jupyter_markdown(cell.source, resolver)
+            source = strip_solutions(cell.source) if student else cell.source
+            cell.source = to_jupyter_markdown(source, resolver)
         cells.append(cell)
         figure = cell.get("metadata", {}).get("mystnb", {}).get("figure", {})
         if cell.cell_type == "code" and figure.get("caption"):
