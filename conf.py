@@ -130,6 +130,7 @@ html_theme = "sphinx_book_theme"
 html_title = f"{project}: {subtitle}" + (" (student edition)" if book_edition == "student" else "")
 html_static_path = ["book/_static"]
 html_favicon = "book/_static/favicon.svg"
+html_css_files = ["course.css"]  # one look for objectives, prerequisites, exercises, solutions
 # Offline: a pinned MathJax 3 (PyPI package django-static-mathjax) is copied into
 # _static/mathjax by book/_ext/offline_mathjax.py; Sphinx's default is a CDN.
 mathjax_path = "mathjax/tex-mml-chtml.js"
