@@ -144,6 +144,26 @@ html_theme_options = {
     "home_page_in_toc": True,
     "primary_sidebar_end": [],  # no ad placeholder: nothing on the site loads third-party code
 }
+# -- The online edition (README, "The online edition") --------------------------
+# BOOK_BASE_URL: the site's canonical URL (Read the Docs sets READTHEDOCS_CANONICAL_URL).
+# With one, the notebooks' set-up cell installs the companion from the wheel the site
+# ships (_static/wheels/); without one, by name and version from the package index.
+html_baseurl = os.environ.get("BOOK_BASE_URL") or os.environ.get("READTHEDOCS_CANONICAL_URL", "")
+# True once jvp-vjp-companion is on a public index: the set-up cell installs it by name.
+companion_from_index = False
+# BOOK_REPOSITORY_URL, the repository's URL (empty by default), turns on the repository
+# button and the Binder and Colab launch buttons: links to other hosts, off by default.
+book_repository_url = os.environ.get("BOOK_REPOSITORY_URL", "").rstrip("/")
+if book_repository_url:
+    html_theme_options.update({
+        "repository_url": book_repository_url,
+        "repository_branch": "main",
+        "path_to_docs": "book",
+        "use_repository_button": True,
+        "launch_buttons": {"binderhub_url": "https://mybinder.org",
+                           "colab_url": "https://colab.research.google.com",
+                           "notebook_interface": "jupyterlab"},
+    })
 # Light or dark as the reader's system prefers; without it the theme logs a console error.
 html_context = {"default_mode": "auto"}
 mathjax3_config = {"tex": {"macros": mathjax_macros(MACROS)}}
