@@ -130,6 +130,9 @@ html_theme = "sphinx_book_theme"
 html_title = f"{project}: {subtitle}" + (" (student edition)" if book_edition == "student" else "")
 html_static_path = ["book/_static"]
 html_favicon = "book/_static/favicon.svg"
+# One search box: the page header's search button (Ctrl+K); the theme's second one, a
+# search field at the top of the left sidebar, is left out.
+html_sidebars = {"**": ["navbar-logo.html", "icon-links.html", "sbt-sidebar-nav.html"]}
 html_css_files = ["course.css"]  # one look for objectives, prerequisites, exercises, solutions
 # Offline: a pinned MathJax 3 (PyPI package django-static-mathjax) is copied into
 # _static/mathjax by book/_ext/offline_mathjax.py; Sphinx's default is a CDN.
@@ -190,7 +193,16 @@ latex_elements = {
     # A heading is never left alone at the foot of a page (e.g. "Exercises" with
     # its first framed box on the next page).
     + "\\usepackage{needspace}\n"
-    "\\preto\\section{\\Needspace{8\\baselineskip}}\\preto\\subsection{\\Needspace{6\\baselineskip}}\n",
+    "\\preto\\section{\\Needspace{8\\baselineskip}}\\preto\\subsection{\\Needspace{6\\baselineskip}}\n"
+    # The running foot of a right-hand page names the section in force at the page's
+    # end (the last mark), not the first one: a page on which "Summary" ends and
+    # "Exercises" begins is a page of exercises.
+    "\\makeatletter\\renewcommand{\\rightmark}{\\expandafter\\@rightmark\\botmark\\@empty\\@empty}"
+    # The appendix page "Bibliography" is the bibliography's chapter: the list follows
+    # its heading, with no second heading, page break or contents line of its own.
+    "\\renewenvironment{sphinxthebibliography}[1]{\\let\\book@chapter\\chapter"
+    "\\let\\chapter\\@gobbletwo\\begin{thebibliography}{#1}\\let\\chapter\\book@chapter}"
+    "{\\end{thebibliography}}\\makeatother\n",
     "sphinxsetup": "verbatimwrapslines=true, verbatimforcewraps=true",
 }
 latex_show_urls = "footnote"

@@ -297,6 +297,20 @@ def test_search_finds_a_word_from_a_chapter(browser: Browser, site: str) -> None
     save_screenshot(browser, "search.png")
 
 
+@pytest.mark.parametrize("width", [1280, 700])
+def test_a_page_has_one_search_box(browser: Browser, site: str, width: int) -> None:
+    page = browser.page
+    page.set_viewport_size({"width": width, "height": 900})
+    try:
+        browser.open(site + "foundations/jvp-vjp.html")
+        visible = [b for b in page.locator(".search-button__button").all() if b.is_visible()]
+        assert len(visible) == 1, f"{len(visible)} search boxes visible at width {width}"
+        visible[0].click()
+        page.wait_for_selector("#pst-search-dialog input", state="visible", timeout=5000)
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
 def test_the_download_menu_offers_the_notebook(browser: Browser, site: str) -> None:
     browser.open(site + "appendices/api.html")
     page = browser.page
