@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,11 @@ def bibtex(cff: dict[str, Any], version: str) -> str:
     if cff.get("repository-code") and not cff.get("url"):
         fields.append(("url", str(cff["repository-code"])))
     width = max(len(key) for key, _ in fields)
-    body = ",\n".join(f"  {key:<{width}} = {{{value}}}" for key, value in fields)
+    indent = " " * (width + 6)  # a long value goes on under its first character
+    body = ",\n".join(
+        textwrap.fill(f"  {key:<{width}} = {{{value}}}", 88, subsequent_indent=indent,
+                      break_long_words=False, break_on_hyphens=False)
+        for key, value in fields)
     return f"@book{{{BIBTEX_KEY},\n{body},\n}}"
 
 
