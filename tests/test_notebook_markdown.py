@@ -102,7 +102,10 @@ def test_downloaded_notebooks_carry_no_myst_and_define_the_macros(built_book: Pa
     assert len(notebooks) >= 10
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
-        first = nb.cells[0]
+        # The first cell installs the companion (tests/test_publishing.py); the second
+        # defines the macros.
+        assert nb.cells[0].cell_type == "code" and "import companion" in nb.cells[0].source
+        first = nb.cells[1]
         assert first.cell_type == "markdown"
         for name in MACROS:
             assert f"\\def\\{name}" in first.source, (path.name, name)

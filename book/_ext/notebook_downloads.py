@@ -3,14 +3,15 @@
 myst-nb writes every page it executes, with its outputs, to
 ``<outdir>/../jupyter_execute/<page>.ipynb``. sphinx-book-theme's download
 button lists that notebook only when launch buttons (Binder, Colab, ...) are
-configured, and the book has none: they would fetch code from other hosts at
-run time. This extension copies the notebook next to the page's source in
+configured, and by default the book has none (the repository URL turns them on;
+see conf.py). This extension copies the notebook next to the page's source in
 ``_sources/`` and tells the theme about it, so the download menu of every
 executed page offers ``.ipynb`` and ``.md``.
 
-In the copy, the Markdown cells are rewritten for Jupyter by
-:mod:`notebook_markdown` (included rule code, equation numbers, titles,
-citations), and a first cell defines the book's LaTeX macros.
+In the copy, the first cell installs the companion when the kernel lacks it
+(:func:`companion_wheel.setup_cell`), the next defines the book's LaTeX macros,
+and the Markdown cells are rewritten for Jupyter by :mod:`notebook_markdown`
+(included rule code, equation numbers, titles, citations).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sphinx.directives.code import LiteralIncludeReader
 from sphinx.util import logging
 
 from editions import is_check_cell, solutions_wanted, strip_solutions
+from companion_wheel import notebook_setup_cell
 from macros import MACROS, jupyter_definitions
 from notebook_markdown import Resolver, to_jupyter_markdown
 
@@ -43,6 +45,20 @@ def executed_notebook(app: Sphinx, pagename: str) -> Path | None:
 
 def add_notebook_download(app: Sphinx, pagename: str, templatename: str,
                           context: dict[str, Any], doctree: Any) -> None:
+    """Tell the theme's download menu about the notebook (before the theme builds it)."""
+    if app.builder.format != "html" or doctree is None:
+        return
+    if executed_notebook(app, pagename) is not None:
+        context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def write_notebook(app: Sphinx, pagename: str, templatename: str,
+                   context: dict[str, Any], doctree: Any) -> None:
+    """Write the notebook for Jupyter into ``_sources/``.
+
+    After the theme (priority 501): with launch buttons on, the theme copies the raw
+    executed notebook to the same place, and this copy must win.
+    """
     if app.builder.format != "html" or doctree is None:
         return
     notebook = executed_notebook(app, pagename)
@@ -52,13 +68,16 @@ def add_notebook_download(app: Sphinx, pagename: str, templatename: str,
     target.parent.mkdir(parents=True, exist_ok=True)
     nb = with_outputs(app, nbformat.read(notebook, as_version=4))
     nbformat.write(for_jupyter(app, pagename, nb), target)
-    context["ipynb_source"] = f"{pagename}.ipynb"
 
 
 def for_jupyter(app: Sphinx, pagename: str, nb: Any) -> Any:
-    """Markdown cells rewritten for Jupyter, figure captions as cells, a first cell of macros."""
+    """Markdown cells rewritten for Jupyter, figure captions as cells; first a set-up
+    cell (installs the companion if need be), then a cell of macros."""
     resolver = book_resolver(app, Path(app.env.doc2path(pagename)).parent)
-    cells = [nbformat.v4.new_markdown_cell(jupyter_definitions(MACROS))]
+    code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    setup = nbformat.v4.new_code_cell(notebook_setup_cell(app, code),
+                                      metadata={"tags": ["companion-setup"]})
+    cells = [setup, nbformat.v4.new_markdown_cell(jupyter_definitions(MACROS))]
     student = not solutions_wanted(app)  # the student edition: no solutions, no checks
     for cell in nb.cells:
         if student and cell.cell_type == "code" and is_check_cell(cell.source):
@@ -136,6 +155,8 @@ def with_outputs(app: Sphinx, nb: Any) -> Any:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.setup_extension("companion_wheel")  # the wheel the set-up cell installs
     # Before sphinx-book-theme builds its header buttons (priority 501).
     app.connect("html-page-context", add_notebook_download, priority=400)
+    app.connect("html-page-context", write_notebook, priority=600)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
