@@ -17,7 +17,12 @@ confirmation fails the build.
   shows a classic mistake cannot silently stop showing it.
 
 >>> import numpy as np
->>> confirm_close("sin' = cos at 0.3", (np.sin(0.3 + 1e-7) - np.sin(0.3 - 1e-7)) / 2e-7, np.cos(0.3), rtol=1e-8)
+>>> confirm_close(
+...     "sin' = cos at 0.3",
+...     (np.sin(0.3 + 1e-7) - np.sin(0.3 - 1e-7)) / 2e-7,
+...     np.cos(0.3),
+...     rtol=1e-8,
+... )
 confirmed: sin' = cos at 0.3 (relative difference ...)
 >>> confirm_close("2 + 2 = 5", 2 + 2, 5)
 Traceback (most recent call last):
@@ -34,7 +39,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Confirmation", "ConfirmationError", "confirm", "confirm_equal", "confirm_close", "confirm_differs"]
+__all__ = [
+    "Confirmation",
+    "ConfirmationError",
+    "confirm",
+    "confirm_equal",
+    "confirm_close",
+    "confirm_differs",
+]
 
 
 class ConfirmationError(AssertionError):
@@ -83,7 +95,9 @@ def confirm(claim: str, ok: Any) -> Confirmation:
     if isinstance(checks, dict):  # a companion.symbolic.Derivation
         failed = [name for name, held in checks.items() if not held]
         if not checks or failed:
-            raise ConfirmationError(f"NOT confirmed: {claim}: checks failed: {failed or 'none ran'}")
+            raise ConfirmationError(
+                f"NOT confirmed: {claim}: checks failed: {failed or 'none ran'}"
+            )
         return Confirmation(claim, f"{len(checks)} identities hold")
     if isinstance(ok, (bool, np.bool_)):
         held = bool(ok)
@@ -92,7 +106,9 @@ def confirm(claim: str, ok: Any) -> Confirmation:
 
         value = sympy.simplify(ok)
         if value not in (sympy.true, sympy.false):
-            raise TypeError(f"confirm: ok must be a bool, a sympy relation or a Derivation; got {ok!r}")
+            raise TypeError(
+                f"confirm: ok must be a bool, a sympy relation or a Derivation; got {ok!r}"
+            )
         held = value is sympy.true
     if not held:
         raise ConfirmationError(f"NOT confirmed: {claim}")
@@ -120,12 +136,16 @@ def confirm_equal(claim: str, lhs: Any, rhs: Any) -> Confirmation:
 
     left, right = _sympy_entries(lhs), _sympy_entries(rhs)
     if len(left) != len(right) and len(right) != 1:
-        raise ConfirmationError(f"NOT confirmed: {claim}: {len(left)} entries against {len(right)}")
+        raise ConfirmationError(
+            f"NOT confirmed: {claim}: {len(left)} entries against {len(right)}"
+        )
     for i, p in enumerate(left):
         gap = p - (right[0] if len(right) == 1 else right[i])
         if not is_zero(gap):
             where = f" (entry {i})" if len(left) > 1 else ""
-            raise ConfirmationError(f"NOT confirmed: {claim}: the difference{where} is {sympy.simplify(gap)}, not 0")
+            raise ConfirmationError(
+                f"NOT confirmed: {claim}: the difference{where} is {sympy.simplify(gap)}, not 0"
+            )
     return Confirmation(claim, "holds identically")
 
 
@@ -133,7 +153,11 @@ def _sympy_entries(a: Any) -> list[Any]:
     import sympy
 
     if isinstance(a, (sympy.MatrixBase, np.ndarray)):
-        return list(np.asarray(a.tolist() if isinstance(a, sympy.MatrixBase) else a, dtype=object).reshape(-1))
+        return list(
+            np.asarray(
+                a.tolist() if isinstance(a, sympy.MatrixBase) else a, dtype=object
+            ).reshape(-1)
+        )
     if isinstance(a, (list, tuple)):
         return [e for item in a for e in _sympy_entries(item)]
     return [sympy.sympify(a)]
@@ -163,13 +187,22 @@ def _relative_difference(got: Any, want: Any, atol: float) -> float:
         if np.shape(p) != np.shape(q) and np.shape(q) != ():
             raise ConfirmationError(f"shape {np.shape(p)} against shape {np.shape(q)}")
     diff = float(np.sqrt(sum(float(np.sum(np.abs(p - q) ** 2)) for p, q in zip(g, w))))
-    scale = float(np.sqrt(sum(float(np.sum(np.abs(np.broadcast_to(q, np.shape(p))) ** 2)) for p, q in zip(g, w))))
+    scale = float(
+        np.sqrt(
+            sum(
+                float(np.sum(np.abs(np.broadcast_to(q, np.shape(p))) ** 2))
+                for p, q in zip(g, w)
+            )
+        )
+    )
     if not np.isfinite(diff):
         return float("inf")
     return diff / max(scale, atol) if diff > 0 else 0.0
 
 
-def confirm_close(claim: str, got: Any, want: Any, *, rtol: float = 1e-10, atol: float = 1e-12) -> Confirmation:
+def confirm_close(
+    claim: str, got: Any, want: Any, *, rtol: float = 1e-10, atol: float = 1e-12
+) -> Confirmation:
     """Confirm ``‖got − want‖ ≤ rtol · max(‖want‖, atol / rtol)``: numbers, arrays, tensors or tuples of them.
 
     The norm is the Euclidean norm over every entry (complex entries by
@@ -190,7 +223,9 @@ def confirm_close(claim: str, got: Any, want: Any, *, rtol: float = 1e-10, atol:
     return Confirmation(claim, f"relative difference {rel:.1e}")
 
 
-def confirm_differs(claim: str, got: Any, want: Any, *, rtol: float = 1e-6, atol: float = 1e-12) -> Confirmation:
+def confirm_differs(
+    claim: str, got: Any, want: Any, *, rtol: float = 1e-6, atol: float = 1e-12
+) -> Confirmation:
     """Confirm that a deliberately wrong result stays wrong: relative difference above ``rtol``.
 
     Pages show classic mistakes (a missing transpose, an unsummed cotangent);
@@ -207,5 +242,9 @@ def confirm_differs(claim: str, got: Any, want: Any, *, rtol: float = 1e-6, atol
     except ConfirmationError as err:  # a shape mismatch is wrong enough
         return Confirmation(claim, str(err), "shown wrong, as intended")
     if rel <= rtol:
-        raise ConfirmationError(f"NOT wrong any more: {claim}: relative difference {rel:.1e} <= rtol {rtol:.1e}")
-    return Confirmation(claim, f"relative difference {rel:.1e}", "shown wrong, as intended")
+        raise ConfirmationError(
+            f"NOT wrong any more: {claim}: relative difference {rel:.1e} <= rtol {rtol:.1e}"
+        )
+    return Confirmation(
+        claim, f"relative difference {rel:.1e}", "shown wrong, as intended"
+    )

@@ -101,13 +101,22 @@ class RuleReport:
     def __repr__(self) -> str:
         lines = ["RuleReport("]
         if self.jvp_error:
-            lines.append("  JVP vs finite differences (max rel. error): " + _fmt(self.jvp_error))
+            lines.append(
+                "  JVP vs finite differences (max rel. error): " + _fmt(self.jvp_error)
+            )
         if self.vjp_error:
-            lines.append("  VJP dot-product test (rel. error):          " + _fmt(self.vjp_error))
+            lines.append(
+                "  VJP dot-product test (rel. error):          " + _fmt(self.vjp_error)
+            )
         if self.taylor_slope:
-            lines.append("  Taylor remainder log-log slope (expect 2):  " + ", ".join(
-                f"{k}: " + ("linear, remainder at round-off" if np.isnan(v) else f"{v:.2f}")
-                for k, v in self.taylor_slope.items()))
+            lines.append(
+                "  Taylor remainder log-log slope (expect 2):  "
+                + ", ".join(
+                    f"{k}: "
+                    + ("linear, remainder at round-off" if np.isnan(v) else f"{v:.2f}")
+                    for k, v in self.taylor_slope.items()
+                )
+            )
         return "\n".join(lines) + "\n)"
 
 
@@ -146,19 +155,31 @@ def _axpy(x: Arrays, h: float, v: Arrays) -> Arrays:
 def _names(n: int, arg_names: Sequence[str] | None) -> list[str]:
     if arg_names is not None:
         if len(arg_names) != n:
-            raise ValueError(f"check_rule: arg_names has {len(arg_names)} names for {n} arguments")
+            raise ValueError(
+                f"check_rule: arg_names has {len(arg_names)} names for {n} arguments"
+            )
         return list(arg_names)
     return [f"args[{i}]" for i in range(n)]
 
 
 def _basis_direction(args: Arrays, i: int, rng: np.random.Generator) -> Arrays:
     """A random direction that moves input ``i`` only."""
-    return tuple(rng.standard_normal(a.shape) if j == i else np.zeros_like(a) for j, a in enumerate(args))
+    return tuple(
+        rng.standard_normal(a.shape) if j == i else np.zeros_like(a)
+        for j, a in enumerate(args)
+    )
 
 
-def _central_difference(f: Callable[..., Any], args: Arrays, v: Arrays, eps: float) -> Arrays:
-    step = eps * max(1.0, max((float(np.max(np.abs(a))) for a in args if a.size), default=1.0))
-    plus, minus = _as_tuple(f(*_axpy(args, step, v))), _as_tuple(f(*_axpy(args, -step, v)))
+def _central_difference(
+    f: Callable[..., Any], args: Arrays, v: Arrays, eps: float
+) -> Arrays:
+    step = eps * max(
+        1.0, max((float(np.max(np.abs(a))) for a in args if a.size), default=1.0)
+    )
+    plus, minus = (
+        _as_tuple(f(*_axpy(args, step, v))),
+        _as_tuple(f(*_axpy(args, -step, v))),
+    )
     return tuple((p - m) / (2 * step) for p, m in zip(plus, minus, strict=True))
 
 
@@ -191,14 +212,18 @@ def taylor_remainder(
     ``r(h) = O(h²)``: a log-log slope of 2.
 
     >>> import numpy as np
-    >>> data = taylor_remainder(np.sin, (np.array([0.3, 1.2]),), lambda p, t: (np.sin(p[0]), np.cos(p[0]) * t[0]))
+    >>> data = taylor_remainder(
+    ...     np.sin, (np.array([0.3, 1.2]),), lambda p, t: (np.sin(p[0]), np.cos(p[0]) * t[0])
+    ... )
     >>> data.h.shape, round(data.slope, 1)
     ((10,), 2.0)
     """
     x = tuple(np.asarray(a, dtype=np.float64) for a in args)
     rng = np.random.default_rng(seed)
-    v = tuple(np.asarray(d, dtype=np.float64) for d in direction) if direction is not None else tuple(
-        rng.standard_normal(a.shape) for a in x
+    v = (
+        tuple(np.asarray(d, dtype=np.float64) for d in direction)
+        if direction is not None
+        else tuple(rng.standard_normal(a.shape) for a in x)
     )
     if J_v is None:
         if jvp is None:
@@ -207,7 +232,16 @@ def taylor_remainder(
     J_v = _as_tuple(J_v)
     y = _as_tuple(f(*x))
     h = h0 * 0.5 ** np.arange(steps)
-    r = np.array([_norm(_sub(_sub(_as_tuple(f(*_axpy(x, hk, v))), y), tuple(hk * t for t in J_v))) for hk in h])
+    r = np.array(
+        [
+            _norm(
+                _sub(
+                    _sub(_as_tuple(f(*_axpy(x, hk, v))), y), tuple(hk * t for t in J_v)
+                )
+            )
+            for hk in h
+        ]
+    )
     floor = 1e3 * _EPS * (1.0 + _norm(y))
     used = r > floor
     # The asymptotic order shows at small h: fit the (up to) 5 smallest steps above the floor.
@@ -323,7 +357,9 @@ def check_rule(
                     )
 
     def J_dot(v: Arrays) -> Arrays:
-        return _as_tuple(jvp(x, v)[1]) if jvp is not None else _jvp_from_vjp(vjp, x, y, v)  # type: ignore[arg-type]
+        return (
+            _as_tuple(jvp(x, v)[1]) if jvp is not None else _jvp_from_vjp(vjp, x, y, v)
+        )  # type: ignore[arg-type]
 
     taylor_slope: dict[str, float] = {}
     moves = [(name, _basis_direction(x, i, rng)) for i, name in enumerate(names)]
@@ -336,10 +372,18 @@ def check_rule(
                 f"check_rule: Taylor remainder ‖f(x + h v) − f(x) − h J v‖ for input {name} has log-log slope "
                 f"{taylor.slope:.2f} < {min_slope} (expected 2, so J v is not the derivative); "
                 "remainders at h = "
-                + ", ".join(f"{h:.3g}: {r:.2e}" for h, r in zip(taylor.h[:4], taylor.remainder[:4]))
+                + ", ".join(
+                    f"{h:.3g}: {r:.2e}"
+                    for h, r in zip(taylor.h[:4], taylor.remainder[:4])
+                )
                 + " …"
             )
-    return RuleReport(jvp_error=jvp_error, vjp_error=vjp_error, taylor_slope=taylor_slope, taylor=taylor)
+    return RuleReport(
+        jvp_error=jvp_error,
+        vjp_error=vjp_error,
+        taylor_slope=taylor_slope,
+        taylor=taylor,
+    )
 
 
 def _jvp_from_vjp(vjp: VjpRule, x: Arrays, y: Arrays, v: Arrays) -> Arrays:
@@ -350,7 +394,12 @@ def _jvp_from_vjp(vjp: VjpRule, x: Arrays, y: Arrays, v: Arrays) -> Arrays:
         for k in range(o.size):
             e = tuple(np.zeros_like(p) for p in y)
             e[j].reshape(-1)[k] = 1.0
-            flat[k] = _dot(tuple(np.asarray(c, np.float64) for c in vjp(x, e if len(y) > 1 else e[0])), v)
+            flat[k] = _dot(
+                tuple(
+                    np.asarray(c, np.float64) for c in vjp(x, e if len(y) > 1 else e[0])
+                ),
+                v,
+            )
         out.append(flat.reshape(o.shape))
     return tuple(out)
 
@@ -361,11 +410,20 @@ def _jvp_from_vjp(vjp: VjpRule, x: Arrays, y: Arrays, v: Arrays) -> Arrays:
 
 
 def _structure(out: Any, convert: Callable[[Any], Any]) -> Any:
-    return tuple(convert(o) for o in out) if isinstance(out, (tuple, list)) else convert(out)
+    return (
+        tuple(convert(o) for o in out)
+        if isinstance(out, (tuple, list))
+        else convert(out)
+    )
 
 
 def check_torch(
-    fn: Callable[..., Any], args: Sequence[Any], *, jvp: bool = True, vjp: bool = True, **kwargs: Any
+    fn: Callable[..., Any],
+    args: Sequence[Any],
+    *,
+    jvp: bool = True,
+    vjp: bool = True,
+    **kwargs: Any,
 ) -> RuleReport:
     """:func:`check_rule` for a PyTorch function, through ``torch.func.jvp`` and ``torch.func.vjp``.
 
@@ -395,13 +453,26 @@ def check_torch(
 
     def vjp_rule(primals: Arrays, out_bar: Any) -> tuple[Any, ...]:
         _, pullback = torch.func.vjp(fn, *to_torch(primals))
-        return to_numpy(pullback(_structure(out_bar, lambda w: torch.as_tensor(np.asarray(w, np.float64)))))
+        return to_numpy(
+            pullback(
+                _structure(
+                    out_bar, lambda w: torch.as_tensor(np.asarray(w, np.float64))
+                )
+            )
+        )
 
-    return check_rule(f, args, jvp=jvp_rule if jvp else None, vjp=vjp_rule if vjp else None, **kwargs)
+    return check_rule(
+        f, args, jvp=jvp_rule if jvp else None, vjp=vjp_rule if vjp else None, **kwargs
+    )
 
 
 def check_jax(
-    fn: Callable[..., Any], args: Sequence[Any], *, jvp: bool = True, vjp: bool = True, **kwargs: Any
+    fn: Callable[..., Any],
+    args: Sequence[Any],
+    *,
+    jvp: bool = True,
+    vjp: bool = True,
+    **kwargs: Any,
 ) -> RuleReport:
     """:func:`check_rule` for a JAX function, through ``jax.jvp`` and ``jax.vjp``, in float64.
 
@@ -435,4 +506,10 @@ def check_jax(
         return to_numpy(pullback(tuple(cot) if isinstance(out, tuple) else cot))
 
     with jax.enable_x64(True):
-        return check_rule(f, args, jvp=jvp_rule if jvp else None, vjp=vjp_rule if vjp else None, **kwargs)
+        return check_rule(
+            f,
+            args,
+            jvp=jvp_rule if jvp else None,
+            vjp=vjp_rule if vjp else None,
+            **kwargs,
+        )

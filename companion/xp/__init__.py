@@ -137,7 +137,9 @@ class NumpyOps(Namespace):
 
     @staticmethod
     def lu_factor(A: Array) -> Any:
-        return np.asarray(A)  # NumPy has no public LU: keep A and let LAPACK factorise per solve
+        return np.asarray(
+            A
+        )  # NumPy has no public LU: keep A and let LAPACK factorise per solve
 
     @staticmethod
     def lu_solve(lu_factors: Any, rhs: Array, trans: bool = False) -> Array:
@@ -149,11 +151,15 @@ class NumpyOps(Namespace):
         return np.linalg.slogdet(lu_factors)[1]  # no LU kept: LAPACK factorises A again
 
     @staticmethod
-    def solve_triangular(T: Array, rhs: Array, lower: bool, trans: bool = False) -> Array:
+    def solve_triangular(
+        T: Array, rhs: Array, lower: bool, trans: bool = False
+    ) -> Array:
         """``T⁻¹ rhs`` (``T⁻ᵀ rhs`` with ``trans``) by ``numpy.linalg.solve``: NumPy has no
         triangular solver, so this ignores ``lower`` and factorises ``T`` (reference arithmetic).
 
-        >>> numpy_ops.solve_triangular(np.array([[2.0, 0.0], [1.0, 1.0]]), np.array([2.0, 2.0]), lower=True)
+        >>> numpy_ops.solve_triangular(
+        ...     np.array([[2.0, 0.0], [1.0, 1.0]]), np.array([2.0, 2.0]), lower=True
+        ... )
         array([1., 1.])
         """
         return np.linalg.solve(T.T if trans else T, rhs)

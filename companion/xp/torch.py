@@ -172,7 +172,9 @@ class FactoredSolve(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(M: Tensor, r: Tensor, lu: Tensor, piv: Tensor, transposed: bool) -> Tensor:
+    def forward(
+        M: Tensor, r: Tensor, lu: Tensor, piv: Tensor, transposed: bool
+    ) -> Tensor:
         return _lu_solve(lu, piv, r, adjoint=transposed)
 
     @staticmethod
@@ -189,7 +191,9 @@ class FactoredSolve(torch.autograd.Function):
             return None, None, None, None, None
         factors = LUFactors(M, lu, piv, ctx.transposed)
         needs = ctx.needs_input_grad[:2]
-        M_bar, r_bar = linalg_rules.solve_cotangents(factors, z, z_bar, torch_ops, needs=needs)
+        M_bar, r_bar = linalg_rules.solve_cotangents(
+            factors, z, z_bar, torch_ops, needs=needs
+        )
         return M_bar, r_bar, None, None, None
 
     @staticmethod

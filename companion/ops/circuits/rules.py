@@ -139,7 +139,9 @@ def apply_observable(observable: Observable, state: Array, xp: ArrayOps) -> Arra
 
     >>> import numpy as np
     >>> from companion.xp import numpy_ops
-    >>> apply_observable(((2.0, "ZI"), (1.0, "IX")), zero_state(2, np.zeros(1), numpy_ops), numpy_ops)
+    >>> apply_observable(
+    ...     ((2.0, "ZI"), (1.0, "IX")), zero_state(2, np.zeros(1), numpy_ops), numpy_ops
+    ... )
     array([[2.+0.j, 1.+0.j],
            [0.+0.j, 0.+0.j]])
     """
@@ -180,22 +182,29 @@ def circuit_state(theta: Array, gates: Gates, n_qubits: int, xp: ArrayOps) -> Ar
 # --------------------------------------------------------------------------
 
 
-def circuit_expectation(theta: Array, gates: Gates, observable: Observable, n_qubits: int,
-                        xp: ArrayOps) -> Array:
+def circuit_expectation(
+    theta: Array, gates: Gates, observable: Observable, n_qubits: int, xp: ArrayOps
+) -> Array:
     """Primal: ``f(θ) = ⟨ψ(θ)| H |ψ(θ)⟩ = Re Σ conj(ψ) ⊙ Hψ`` (real), ``ψ(θ) = U_G … U_1 |0…0⟩``.
 
     >>> import numpy as np
     >>> from companion.xp import numpy_ops
     >>> bell = (("H", (0,)), ("CNOT", (0, 1)))
-    >>> round(float(circuit_expectation(np.zeros(0), bell, ((1.0, "ZZ"), (0.5, "XX")), 2, numpy_ops)), 12)
+    >>> round(
+    ...     float(
+    ...         circuit_expectation(np.zeros(0), bell, ((1.0, "ZZ"), (0.5, "XX")), 2, numpy_ops)
+    ...     ),
+    ...     12,
+    ... )
     1.5
     """
     state = circuit_state(theta, gates, n_qubits, xp)
     return xp.real(_inner(state, apply_observable(observable, state, xp), xp))
 
 
-def circuit_state_and_tangent(theta: Array, theta_dot: Array, gates: Gates,
-                              n_qubits: int, xp: ArrayOps) -> tuple[Array, Array]:
+def circuit_state_and_tangent(
+    theta: Array, theta_dot: Array, gates: Gates, n_qubits: int, xp: ArrayOps
+) -> tuple[Array, Array]:
     """``ψ`` and ``ψ̇ = Σ_k θ̇_k ∂ψ/∂θ_k`` in one forward sweep:
     ``ψ̇_k = U_k ψ̇_{k−1} − (i/2) θ̇_k P_k ψ_k``, ``ψ̇_0 = 0`` (one extra state).
 
@@ -222,14 +231,24 @@ def circuit_state_and_tangent(theta: Array, theta_dot: Array, gates: Gates,
     return state, state_dot
 
 
-def circuit_expectation_tangent(theta: Array, theta_dot: Array, gates: Gates, observable: Observable,
-                                n_qubits: int, xp: ArrayOps) -> Array:
+def circuit_expectation_tangent(
+    theta: Array,
+    theta_dot: Array,
+    gates: Gates,
+    observable: Observable,
+    n_qubits: int,
+    xp: ArrayOps,
+) -> Array:
     """JVP: ``ḟ = 2 Re⟨Hψ|ψ̇⟩``, ``ψ̇_k = U_k ψ̇_{k−1} − (i/2) θ̇_k P_k ψ_k`` (a tangent state swept forward).
 
     >>> import numpy as np
     >>> from companion.xp import numpy_ops
     >>> gates, obs = (("RY", (0,)),), ((1.0, "Z"),)
-    >>> float(circuit_expectation_tangent(np.array([np.pi / 2]), np.ones(1), gates, obs, 1, numpy_ops))
+    >>> float(
+    ...     circuit_expectation_tangent(
+    ...         np.array([np.pi / 2]), np.ones(1), gates, obs, 1, numpy_ops
+    ...     )
+    ... )
     -1.0
     """
     state, state_dot = circuit_state_and_tangent(theta, theta_dot, gates, n_qubits, xp)
@@ -237,8 +256,14 @@ def circuit_expectation_tangent(theta: Array, theta_dot: Array, gates: Gates, ob
 
 
 def circuit_expectation_cotangents(
-    theta: Array, gates: Gates, observable: Observable, n_qubits: int, out_bar: Array,
-    xp: ArrayOps, needs: Sequence[bool] = (True,), state: Array | None = None,
+    theta: Array,
+    gates: Gates,
+    observable: Observable,
+    n_qubits: int,
+    out_bar: Array,
+    xp: ArrayOps,
+    needs: Sequence[bool] = (True,),
+    state: Array | None = None,
 ) -> tuple[Array | None]:
     """VJP (adjoint method): ``θ̄_k = ō · Im⟨λ_k|P_k ψ_k⟩``,
     ``λ_k = U_{k+1}ᴴ … U_Gᴴ H ψ``.
@@ -277,8 +302,9 @@ def circuit_expectation_cotangents(
     return (xp.stack(theta_bar[::-1]),)
 
 
-def circuit_parameter_shift(theta: Array, gates: Gates, observable: Observable,
-                            n_qubits: int, xp: ArrayOps) -> Array:
+def circuit_parameter_shift(
+    theta: Array, gates: Gates, observable: Observable, n_qubits: int, xp: ArrayOps
+) -> Array:
     """The gradient by the parameter-shift rule:
     ``∂f/∂θ_k = [f(θ + (π/2) e_k) − f(θ − (π/2) e_k)]/2``, exact for
     ``R_P(θ) = exp(−iθP/2)``; ``2P`` evaluations of the circuit (not a custom rule:
@@ -312,31 +338,49 @@ def circuit_parameter_shift(theta: Array, gates: Gates, observable: Observable,
 _OP = "circuit_expectation"
 
 
-def normalise_circuit(gates: Any, observable: Any, n_qubits: Any) -> tuple[Gates, Observable, int]:
+def normalise_circuit(
+    gates: Any, observable: Any, n_qubits: Any
+) -> tuple[Gates, Observable, int]:
     """``gates``, ``observable`` and ``n_qubits`` checked and made hashable (tuples, ints, floats).
 
     >>> normalise_circuit([("RX", [0]), ["CNOT", (0, 1)]], [(1, "ZZ")], 2)
     ((('RX', (0,)), ('CNOT', (0, 1))), ((1.0, 'ZZ'),), 2)
     """
-    if isinstance(n_qubits, bool) or not isinstance(n_qubits, int) and not hasattr(n_qubits, "__index__"):
-        raise TypeError(f"{_OP}: n_qubits must be a positive int; got {type(n_qubits).__name__}")
+    if (
+        isinstance(n_qubits, bool)
+        or not isinstance(n_qubits, int)
+        and not hasattr(n_qubits, "__index__")
+    ):
+        raise TypeError(
+            f"{_OP}: n_qubits must be a positive int; got {type(n_qubits).__name__}"
+        )
     n = int(n_qubits.__index__())
     if n < 1:
         raise ValueError(f"{_OP}: n_qubits must be a positive int; got {n}")
     out_gates = []
-    for i, gate in enumerate(_sequence(gates, "gates", "a sequence of (name, wires) pairs")):
+    for i, gate in enumerate(
+        _sequence(gates, "gates", "a sequence of (name, wires) pairs")
+    ):
         if not isinstance(gate, (tuple, list)) or len(gate) != 2:
-            raise ValueError(f"{_OP}: gates[{i}] must be a (name, wires) pair; got {gate!r}")
+            raise ValueError(
+                f"{_OP}: gates[{i}] must be a (name, wires) pair; got {gate!r}"
+            )
         name, wires = gate
         if name not in GATES:
             raise ValueError(
                 f"{_OP}: gates[{i}] has an unknown gate name {name!r}; expected one of {', '.join(GATES)}"
             )
-        wires = (wires,) if isinstance(wires, int) and not isinstance(wires, bool) else wires
+        wires = (
+            (wires,)
+            if isinstance(wires, int) and not isinstance(wires, bool)
+            else wires
+        )
         if not isinstance(wires, (tuple, list)) or not all(
             isinstance(w, int) and not isinstance(w, bool) for w in wires
         ):
-            raise TypeError(f"{_OP}: gates[{i}] ({name}) must have wires a tuple of ints; got {wires!r}")
+            raise TypeError(
+                f"{_OP}: gates[{i}] ({name}) must have wires a tuple of ints; got {wires!r}"
+            )
         if len(wires) != GATES[name]:
             raise ValueError(
                 f"{_OP}: gates[{i}] ({name}) acts on {GATES[name]} wire(s); got wires {tuple(wires)}"
@@ -352,16 +396,30 @@ def normalise_circuit(gates: Any, observable: Any, n_qubits: Any) -> tuple[Gates
                 f"{_OP}: gates[{i}] (CNOT) must have control ≠ target; got wires {tuple(wires)}"
             )
         out_gates.append((name, tuple(int(w) for w in wires)))
-    terms = _sequence(observable, "observable", "a non-empty sequence of (coefficient, Pauli string) pairs")
+    terms = _sequence(
+        observable,
+        "observable",
+        "a non-empty sequence of (coefficient, Pauli string) pairs",
+    )
     if not terms:
-        raise ValueError(f"{_OP}: observable must have at least one (coefficient, Pauli string) term; got none")
+        raise ValueError(
+            f"{_OP}: observable must have at least one (coefficient, Pauli string) term; got none"
+        )
     out_obs = []
     for j, term in enumerate(terms):
         if not isinstance(term, (tuple, list)) or len(term) != 2:
-            raise ValueError(f"{_OP}: observable[{j}] must be a (coefficient, Pauli string) pair; got {term!r}")
+            raise ValueError(
+                f"{_OP}: observable[{j}] must be a (coefficient, Pauli string) pair; got {term!r}"
+            )
         c, word = term
-        if isinstance(c, (complex, bool)) or not isinstance(c, (int, float)) and not hasattr(c, "__float__"):
-            raise TypeError(f"{_OP}: observable[{j}] must have a real coefficient; got {c!r}")
+        if (
+            isinstance(c, (complex, bool))
+            or not isinstance(c, (int, float))
+            and not hasattr(c, "__float__")
+        ):
+            raise TypeError(
+                f"{_OP}: observable[{j}] must have a real coefficient; got {c!r}"
+            )
         if not isinstance(word, str) or len(word) != n or set(word) - set("IXYZ"):
             raise ValueError(
                 f"{_OP}: observable[{j}] must have a Pauli string of n_qubits = {n} letters from I, X, Y, Z "
@@ -383,18 +441,24 @@ def check_circuit(gates: Any, observable: Any, n_qubits: Any) -> None:
     normalise_circuit(gates, observable, n_qubits)
 
 
-def check_circuit_expectation(theta: Any, gates: Any, observable: Any, n_qubits: Any,
-                              array_type: str = "an array") -> None:
+def check_circuit_expectation(
+    theta: Any, gates: Any, observable: Any, n_qubits: Any, array_type: str = "an array"
+) -> None:
     """The circuit (:func:`check_circuit`), then ``theta``: a real floating 1-D array (float32/64)
     with one angle per rotation gate."""
     gates, observable, n_qubits = normalise_circuit(gates, observable, n_qubits)
     _validate.check_dtypes(
-        _OP, array_type, _validate.LAPACK,
-        "a real floating dtype (float32/float64): the rotation angles in radians", theta=theta,
+        _OP,
+        array_type,
+        _validate.LAPACK,
+        "a real floating dtype (float32/float64): the rotation angles in radians",
+        theta=theta,
     )
     shape = _validate.shape_of(theta)
     if len(shape) != 1:
-        raise ValueError(f"{_OP}: theta must be 1-D (one angle per rotation gate); got shape {shape}")
+        raise ValueError(
+            f"{_OP}: theta must be 1-D (one angle per rotation gate); got shape {shape}"
+        )
     rotations = sum(name in ROTATIONS for name, _ in gates)
     if shape[0] != rotations:
         raise ValueError(

@@ -112,7 +112,9 @@ def phase_mul(theta: Array, z: Array, xp: ArrayOps) -> Array:
 def phase_mul_tangent(theta: Array, z: Array, theta_dot: Array, z_dot: Array, xp: ArrayOps) -> Array:
     """JVP: ``exp(i theta) ⊙ (i theta_dot ⊙ z + ż)``, the output tangent.
 
-    >>> phase_mul_tangent(np.zeros(1), np.array([2 + 0j]), np.ones(1), np.array([1 + 0j]), numpy_ops)
+    >>> phase_mul_tangent(
+    ...     np.zeros(1), np.array([2 + 0j]), np.ones(1), np.array([1 + 0j]), numpy_ops
+    ... )
     array([1.+2.j])
     """
     return xp.exp(1j * theta) * (1j * theta_dot * z + z_dot)
@@ -147,11 +149,18 @@ def phase_mul_cotangents(
 def check_phase_mul(theta: Any, z: Any, array_type: str = "an array") -> None:
     """``theta`` real (float32/64), ``z`` complex of the same precision (complex64/128); shapes broadcast."""
     (t,) = _validate.check_dtypes(
-        "phase_mul", array_type, _validate.LAPACK,
-        "a real floating dtype (float32/float64): the phase angle in radians", theta=theta,
+        "phase_mul",
+        array_type,
+        _validate.LAPACK,
+        "a real floating dtype (float32/float64): the phase angle in radians",
+        theta=theta,
     )
     (c,) = _validate.check_dtypes(
-        "phase_mul", array_type, _validate.COMPLEX, "a complex dtype (complex64/complex128)", z=z
+        "phase_mul",
+        array_type,
+        _validate.COMPLEX,
+        "a complex dtype (complex64/complex128)",
+        z=z,
     )
     if _validate.COMPLEX_OF[t] != c:
         raise TypeError(

@@ -46,7 +46,10 @@ def derive_cholesky() -> Derivation:
     xp = _SympyCholeskyOps()
     A = symbols("A", (2, 2))
     a, s, d = A[0, 0], (A[0, 1] + A[1, 0]) / 2, A[1, 1]
-    truth = np.array([[sympy.sqrt(a), 0], [s / sympy.sqrt(a), sympy.sqrt(d - s**2 / a)]], dtype=object)
+    truth = np.array(
+        [[sympy.sqrt(a), 0], [s / sympy.sqrt(a), sympy.sqrt(d - s**2 / a)]],
+        dtype=object,
+    )
     L = rules.cholesky(A, xp)
     derivation = confirm_rules(
         "cholesky",
@@ -96,8 +99,12 @@ def derive_eigh() -> Derivation:
     params = sympy.Matrix([theta, lam1, lam2])
     out = sympy.Matrix([lam1, lam2, *R])  # vec(w, V), V row-major
     abc = sympy.Matrix([Am[0, 0], Am[0, 1], Am[1, 1]])
-    d_abc_dA = sympy.Matrix([[1, 0, 0, 0], [0, sympy.Rational(1, 2), sympy.Rational(1, 2), 0], [0, 0, 0, 1]])
-    J = sympy.Matrix(sympy.simplify(out.jacobian(params) * abc.jacobian(params).inv() * d_abc_dA))
+    d_abc_dA = sympy.Matrix(
+        [[1, 0, 0, 0], [0, sympy.Rational(1, 2), sympy.Rational(1, 2), 0], [0, 0, 0, 1]]
+    )
+    J = sympy.Matrix(
+        sympy.simplify(out.jacobian(params) * abc.jacobian(params).inv() * d_abc_dA)
+    )
 
     A_dot = symbols("A_dot_", (2, 2))
     w_bar, V_bar = symbols("w_bar", (2,)), symbols("V_bar", (2, 2))
@@ -106,15 +113,20 @@ def derive_eigh() -> Derivation:
     cotangent = np.concatenate([w_bar, V_bar.reshape(-1)])
 
     t_theta, t1, t2 = sympy.symbols("theta_dot lambda1_dot lambda2_dot", real=True)
-    path_A_dot = as_array(Am.diff(theta) * t_theta + Am.diff(lam1) * t1 + Am.diff(lam2) * t2)
+    path_A_dot = as_array(
+        Am.diff(theta) * t_theta + Am.diff(lam1) * t1 + Am.diff(lam2) * t2
+    )
     path_w_dot, path_V_dot = rules.eigh_tangent(w, V, path_A_dot, sympy_ops)
 
     Am_arr = as_array(Am)
     checks = {
-        "primal": same(Am_arr @ V, V * w[None, :]) and same(V.T @ V, np.eye(2, dtype=int)),
+        "primal": same(Am_arr @ V, V * w[None, :])
+        and same(V.T @ V, np.eye(2, dtype=int)),
         "jvp = J v": same(np.concatenate([w_dot, V_dot.reshape(-1)]), J * flat(A_dot)),
         "vjp = Jᵀ w": same(A_bar.reshape(-1), J.T * flat(cotangent)),
-        "<w, J v> = <vjp(w), v>": same([dot(w_bar, w_dot) + dot(V_bar, V_dot)], [dot(A_bar, A_dot)]),
+        "<w, J v> = <vjp(w), v>": same(
+            [dot(w_bar, w_dot) + dot(V_bar, V_dot)], [dot(A_bar, A_dot)]
+        ),
         "Ā = Āᵀ": same(A_bar, A_bar.T),
         "ẇ = λ̇, V̇ = R′(θ) θ̇ along a path": same(path_w_dot, [t1, t2])
         and same(path_V_dot, as_array(R.diff(theta) * t_theta)),
@@ -160,16 +172,36 @@ def _symmetric(rng: np.random.Generator, n: int) -> np.ndarray:
 def _bad_inputs(op: str) -> tuple[BadInput, ...]:
     """The shape and dtype errors (checked eagerly and under ``jit``); symmetry is checked by values only."""
     return (
-        BadInput("A not square", (np.ones((3, 2)),), ValueError,
-                 rf"{op}: A must be a square matrix of shape \(n, n\) with n ≥ 1; got shape \(3, 2\)"),
-        BadInput("A is a vector", (np.ones(3),), ValueError,
-                 rf"{op}: A must be a square matrix .*; got shape \(3,\)"),
-        BadInput("A is empty", (np.ones((0, 0)),), ValueError,
-                 rf"{op}: A must be a square matrix .* n ≥ 1; got shape \(0, 0\)"),
-        BadInput("integer A", (np.eye(2, dtype=np.int64),), TypeError,
-                 rf"{op}: A must have a real floating dtype .*; got dtype int64"),
-        BadInput("half precision", (np.eye(2, dtype=np.float16),), TypeError,
-                 rf"{op}: A must have dtype float32 or float64 .*; got dtype float16"),
+        BadInput(
+            "A not square",
+            (np.ones((3, 2)),),
+            ValueError,
+            rf"{op}: A must be a square matrix of shape \(n, n\) with n ≥ 1; got shape \(3, 2\)",
+        ),
+        BadInput(
+            "A is a vector",
+            (np.ones(3),),
+            ValueError,
+            rf"{op}: A must be a square matrix .*; got shape \(3,\)",
+        ),
+        BadInput(
+            "A is empty",
+            (np.ones((0, 0)),),
+            ValueError,
+            rf"{op}: A must be a square matrix .* n ≥ 1; got shape \(0, 0\)",
+        ),
+        BadInput(
+            "integer A",
+            (np.eye(2, dtype=np.int64),),
+            TypeError,
+            rf"{op}: A must have a real floating dtype .*; got dtype int64",
+        ),
+        BadInput(
+            "half precision",
+            (np.eye(2, dtype=np.float16),),
+            TypeError,
+            rf"{op}: A must have dtype float32 or float64 .*; got dtype float16",
+        ),
     )
 
 
@@ -186,7 +218,9 @@ OPS: tuple[Op, ...] = (
         validate=rules.check_cholesky,
         bad_inputs=_bad_inputs("cholesky"),
         chapter="ch-decompositions",
-        benchmark_cases={f"n={n}": lambda rng, n=n: (_spd(rng, n),) for n in (256, 1024)},
+        benchmark_cases={
+            f"n={n}": lambda rng, n=n: (_spd(rng, n),) for n in (256, 1024)
+        },
     ),
     Op(
         name="eigh",
@@ -200,6 +234,8 @@ OPS: tuple[Op, ...] = (
         validate=rules.check_eigh,
         bad_inputs=_bad_inputs("eigh"),
         chapter="ch-decompositions",
-        benchmark_cases={f"n={n}": lambda rng, n=n: (_symmetric(rng, n),) for n in (256, 1024)},
+        benchmark_cases={
+            f"n={n}": lambda rng, n=n: (_symmetric(rng, n),) for n in (256, 1024)
+        },
     ),
 )

@@ -67,7 +67,9 @@ def cholesky_custom_jvp(A: Array) -> Array:
 
 
 @cholesky_custom_jvp.defjvp
-def cholesky_jvp_rule(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
+def cholesky_jvp_rule(
+    primals: tuple[Array], tangents: tuple[Array]
+) -> tuple[Array, Array]:
     """JVP: ``L̇ = L Φ(L⁻¹ sym(Ȧ) L⁻ᵀ)``.
 
     >>> L, L_dot = cholesky_jvp_rule((jnp.asarray([[4.0, 2.0], [2.0, 5.0]]),), (jnp.eye(2),))
@@ -135,7 +137,9 @@ def cholesky_fwd(A: Array) -> tuple[Array, Array]:
 def cholesky_bwd(L: Array, L_bar: Array) -> tuple[Array]:
     """VJP: ``Ā = sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹)``.
 
-    >>> (A_bar,) = cholesky_bwd(jnp.asarray([[2.0, 0.0], [1.0, 2.0]]), jnp.asarray([[0.0, 0.0], [1.0, 0.0]]))
+    >>> (A_bar,) = cholesky_bwd(
+    ...     jnp.asarray([[2.0, 0.0], [1.0, 2.0]]), jnp.asarray([[0.0, 0.0], [1.0, 0.0]])
+    ... )
     >>> A_bar.tolist()
     [[-0.125, 0.25], [0.25, 0.0]]
     """
@@ -181,7 +185,9 @@ def eigh_jvp_rule(
 ) -> tuple[tuple[Array, Array], tuple[Array, Array]]:
     """JVP: ``ẇ = diag(Vᵀ sym(Ȧ) V)``, ``V̇ = V (F ∘ (Vᵀ sym(Ȧ) V))``, ``F_ij = 1/(w_j − w_i)`` (0 at ties).
 
-    >>> (w, V), (w_dot, V_dot) = eigh_jvp_rule((jnp.diag(jnp.asarray([1.0, 3.0])),), (jnp.ones((2, 2)),))
+    >>> (w, V), (w_dot, V_dot) = eigh_jvp_rule(
+    ...     (jnp.diag(jnp.asarray([1.0, 3.0])),), (jnp.ones((2, 2)),)
+    ... )
     >>> w_dot.tolist(), V_dot.tolist()
     ([1.0, 1.0], [[0.0, 0.5], [-0.5, 0.0]])
     """
@@ -245,7 +251,9 @@ def eigh_fwd(A: Array) -> tuple[tuple[Array, Array], tuple[Array, Array]]:
     return (w, V), (w, V)
 
 
-def eigh_bwd(residuals: tuple[Array, Array], out_bar: tuple[Array, Array]) -> tuple[Array]:
+def eigh_bwd(
+    residuals: tuple[Array, Array], out_bar: tuple[Array, Array]
+) -> tuple[Array]:
     """VJP: ``Ā = sym(V (diag(w̄) + F ∘ (Vᵀ V̄)) Vᵀ)`` (JAX passes a zero ``V̄`` for an unused ``V``).
 
     >>> w, V = jnp.asarray([1.0, 1.0]), jnp.eye(2)  # a repeated eigenvalue

@@ -94,7 +94,9 @@ def cholesky_tangent(L: Array, A_dot: Array, xp: ArrayOps) -> Array:
     """
     Y = xp.solve_triangular(L, _sym(A_dot), lower=True)  # L⁻¹ sym(Ȧ)
     S = xp.solve_triangular(L, Y.T, lower=True)  # L⁻¹ sym(Ȧ) L⁻ᵀ (symmetric)
-    return xp.tril(L @ cholesky_phi(S, xp))  # tril: exact zeros above the diagonal, even if L has nan
+    return xp.tril(
+        L @ cholesky_phi(S, xp)
+    )  # tril: exact zeros above the diagonal, even if L has nan
 
 
 def cholesky_cotangents(
@@ -107,7 +109,9 @@ def cholesky_cotangents(
     ⟨sym(G), Ȧ⟩`` for ``G = L⁻ᵀ Φ(Lᵀ L̄) L⁻¹``.
 
     >>> L = np.array([[2.0, 0.0], [1.0, 2.0]])
-    >>> cholesky_cotangents(L, np.array([[0.0, 0.0], [1.0, 0.0]]), numpy_ops)[0]  # L₁₀ = a₁₀/√a₀₀
+    >>> cholesky_cotangents(L, np.array([[0.0, 0.0], [1.0, 0.0]]), numpy_ops)[
+    ...     0
+    ... ]  # L₁₀ = a₁₀/√a₀₀
     array([[-0.125,  0.25 ],
            [ 0.25 ,  0.   ]])
     >>> cholesky_cotangents(L, np.eye(2), numpy_ops, needs=(False,))
@@ -151,7 +155,9 @@ def check_symmetric(op: str, A: Any, xp: ArrayOps) -> None:
     ``ε`` is the machine epsilon of ``A``'s dtype. Reads values, so it cannot
     run on traced arrays (``jax.jit``) or batched tensors (``torch.func.vmap``).
 
-    >>> check_symmetric("cholesky", np.array([[1.0, 0.0], [1e-9, 1.0]]), numpy_ops)  # round-off: accepted
+    >>> check_symmetric(
+    ...     "cholesky", np.array([[1.0, 0.0], [1e-9, 1.0]]), numpy_ops
+    ... )  # round-off: accepted
     >>> check_symmetric("cholesky", np.array([[1.0, 0.0], [1e-6, 1.0]]), numpy_ops)
     Traceback (most recent call last):
         ...
@@ -230,7 +236,12 @@ def eigh_tangent(w: Array, V: Array, A_dot: Array, xp: ArrayOps) -> tuple[Array,
 
 
 def eigh_cotangents(
-    w: Array, V: Array, w_bar: Array | None, V_bar: Array | None, xp: ArrayOps, needs: Needs = (True,)
+    w: Array,
+    V: Array,
+    w_bar: Array | None,
+    V_bar: Array | None,
+    xp: ArrayOps,
+    needs: Needs = (True,),
 ) -> tuple[Array | None]:
     """VJP: ``Ā = sym(V (diag(w̄) + F ∘ (Vᵀ V̄)) Vᵀ)``, ``F`` with entries ``1/(w_j − w_i)``.
 

@@ -120,7 +120,9 @@ class Cholesky(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, L_bar: Tensor) -> Tensor | None:
         (L,) = ctx.saved_tensors
-        (A_bar,) = rules.cholesky_cotangents(L, L_bar, torch_ops, needs=ctx.needs_input_grad)
+        (A_bar,) = rules.cholesky_cotangents(
+            L, L_bar, torch_ops, needs=ctx.needs_input_grad
+        )
         return A_bar
 
     @staticmethod
@@ -197,7 +199,9 @@ class Eigh(torch.autograd.Function):
         return rules.eigh(A, torch_ops)
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Tensor], output: tuple[Tensor, Tensor]) -> None:
+    def setup_context(
+        ctx: Any, inputs: tuple[Tensor], output: tuple[Tensor, Tensor]
+    ) -> None:
         w, V = output
         ctx.set_materialize_grads(False)  # an unused output's cotangent stays None
         ctx.save_for_backward(w, V)
@@ -206,7 +210,9 @@ class Eigh(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, w_bar: Tensor | None, V_bar: Tensor | None) -> Tensor | None:
         w, V = ctx.saved_tensors
-        (A_bar,) = rules.eigh_cotangents(w, V, w_bar, V_bar, torch_ops, needs=ctx.needs_input_grad)
+        (A_bar,) = rules.eigh_cotangents(
+            w, V, w_bar, V_bar, torch_ops, needs=ctx.needs_input_grad
+        )
         return A_bar
 
     @staticmethod

@@ -69,16 +69,22 @@ def sin_mul_custom_jvp(x: Array, y: Array) -> Array:
 
 
 @sin_mul_custom_jvp.defjvp
-def sin_mul_jvp_rule(primals: tuple[Array, Array], tangents: tuple[Array, Array]) -> tuple[Array, Array]:
+def sin_mul_jvp_rule(
+    primals: tuple[Array, Array], tangents: tuple[Array, Array]
+) -> tuple[Array, Array]:
     """JVP: ``y ⊙ cos x ⊙ ẋ + sin x ⊙ ẏ``.
 
-    >>> _, y_dot = sin_mul_jvp_rule((jnp.zeros(2), jnp.full(2, 3.0)), (jnp.ones(2), jnp.ones(2)))
+    >>> _, y_dot = sin_mul_jvp_rule(
+    ...     (jnp.zeros(2), jnp.full(2, 3.0)), (jnp.ones(2), jnp.ones(2))
+    ... )
     >>> y_dot.tolist()
     [3.0, 3.0]
     """
     x, y = primals
     x_dot, y_dot = tangents
-    return rules.sin_mul(x, y, jax_ops), rules.sin_mul_tangent(x, y, x_dot, y_dot, jax_ops)
+    return rules.sin_mul(x, y, jax_ops), rules.sin_mul_tangent(
+        x, y, x_dot, y_dot, jax_ops
+    )
 
 
 def sin_mul(x: Any, y: Any) -> Array:
@@ -184,7 +190,9 @@ def sin_derivative(x: Array) -> Array:
 
 
 @sin_derivative.defjvp
-def sin_derivative_jvp_rule(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
+def sin_derivative_jvp_rule(
+    primals: tuple[Array], tangents: tuple[Array]
+) -> tuple[Array, Array]:
     """JVP of ``cos``: ``−sin x ⊙ ẋ``: the second-derivative rule of :func:`sin`.
 
     >>> _, d = sin_derivative_jvp_rule((jnp.asarray(jnp.pi / 2),), (jnp.asarray(2.0),))
@@ -260,10 +268,14 @@ def sin_backward_fwd(x: Array, g: Array) -> tuple[Array, tuple[Array, Array]]:
     return rules.sin_backward(x, g, jax_ops), (x, g)
 
 
-def sin_backward_bwd(residuals: tuple[Array, Array], out_bar: Array) -> tuple[Array, Array]:
+def sin_backward_bwd(
+    residuals: tuple[Array, Array], out_bar: Array
+) -> tuple[Array, Array]:
     """VJP of ``g ⊙ cos x``: ``x̄ = −ō ⊙ g ⊙ sin x``, ``ḡ = ō ⊙ cos x`` (the second derivative).
 
-    >>> x_bar, g_bar = sin_backward_bwd((jnp.asarray(jnp.pi / 2), jnp.asarray(3.0)), jnp.asarray(1.0))
+    >>> x_bar, g_bar = sin_backward_bwd(
+    ...     (jnp.asarray(jnp.pi / 2), jnp.asarray(3.0)), jnp.asarray(1.0)
+    ... )
     >>> x_bar.tolist()
     -3.0
     """
@@ -303,7 +315,9 @@ def softplus_custom_jvp(x: Array) -> Array:
 
 
 @softplus_custom_jvp.defjvp
-def softplus_jvp_rule(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
+def softplus_jvp_rule(
+    primals: tuple[Array], tangents: tuple[Array]
+) -> tuple[Array, Array]:
     """JVP: ``ẏ = sigmoid(x) ⊙ ẋ`` with ``sigmoid(x) = exp(−softplus(−x))``, which never overflows.
 
     Second derivatives come from JAX differentiating this rule, hence that
@@ -324,7 +338,10 @@ def softplus(x: Any) -> Array:
 
     >>> import jax, jax.numpy as jnp
     >>> x = jnp.asarray([-1e4, 0.0, 1e4])
-    >>> [round(v, 6) for v in softplus(x).tolist()], jax.grad(lambda x: softplus(x).sum())(x).tolist()
+    >>> (
+    ...     [round(v, 6) for v in softplus(x).tolist()],
+    ...     jax.grad(lambda x: softplus(x).sum())(x).tolist(),
+    ... )
     ([0.0, 0.693147, 10000.0], [0.0, 0.5, 1.0])
     """
     x = jnp.asarray(x)

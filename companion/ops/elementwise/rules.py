@@ -61,7 +61,9 @@ def sin_mul(x: Array, y: Array, xp: ArrayOps) -> Array:
     return y * xp.sin(x)
 
 
-def sin_mul_tangent(x: Array, y: Array, x_dot: Array, y_dot: Array, xp: ArrayOps) -> Array:
+def sin_mul_tangent(
+    x: Array, y: Array, x_dot: Array, y_dot: Array, xp: ArrayOps
+) -> Array:
     """JVP: ``out_dot = y ⊙ cos x ⊙ ẋ + sin x ⊙ ẏ``.
 
     >>> sin_mul_tangent(np.zeros(2), np.full(2, 3.0), np.ones(2), np.ones(2), numpy_ops)
@@ -75,10 +77,14 @@ def sin_mul_cotangents(
 ) -> tuple[Array | None, Array | None]:
     """VJP: ``x̄ = Σ(ō ⊙ y ⊙ cos x)``, ``ȳ = Σ(ō ⊙ sin x)``, each summed to its input's shape.
 
-    >>> x_bar, y_bar = sin_mul_cotangents(np.zeros(2), np.ones((3, 1)), np.ones((3, 2)), numpy_ops)
+    >>> x_bar, y_bar = sin_mul_cotangents(
+    ...     np.zeros(2), np.ones((3, 1)), np.ones((3, 2)), numpy_ops
+    ... )
     >>> x_bar, y_bar.shape
     (array([3., 3.]), (3, 1))
-    >>> sin_mul_cotangents(np.zeros(2), np.ones(2), np.ones(2), numpy_ops, needs=(False, True))[0] is None
+    >>> sin_mul_cotangents(np.zeros(2), np.ones(2), np.ones(2), numpy_ops, needs=(False, True))[
+    ...     0
+    ... ] is None
     True
     """
     x_bar = xp.sum_to_shape(out_bar * y * xp.cos(x), x.shape) if needs[0] else None
@@ -164,7 +170,9 @@ def sin_backward_cotangents(
     """Second-derivative rule, reverse form: the VJP of ``(x, g) ↦ g ⊙ cos x`` is
     ``x̄ = −ō ⊙ g ⊙ sin x``, ``ḡ = ō ⊙ cos x``.
 
-    >>> sin_backward_cotangents(np.array([np.pi / 2]), np.array([3.0]), np.array([1.0]), numpy_ops)[0]
+    >>> sin_backward_cotangents(
+    ...     np.array([np.pi / 2]), np.array([3.0]), np.array([1.0]), numpy_ops
+    ... )[0]
     array([-3.])
     """
     x_bar = -out_bar * g * xp.sin(x) if needs[0] else None
@@ -172,10 +180,17 @@ def sin_backward_cotangents(
     return x_bar, g_bar
 
 
-def sin_backward_tangent(x: Array, g: Array, x_dot: Array, g_dot: Array, xp: ArrayOps) -> Array:
+def sin_backward_tangent(
+    x: Array, g: Array, x_dot: Array, g_dot: Array, xp: ArrayOps
+) -> Array:
     """The JVP of ``(x, g) ↦ g ⊙ cos x``: ``−g ⊙ sin x ⊙ ẋ + cos x ⊙ ġ``.
 
-    >>> x, g, x_dot, g_dot = np.array([np.pi / 2]), np.array([3.0]), np.array([1.0]), np.array([1.0])
+    >>> x, g, x_dot, g_dot = (
+    ...     np.array([np.pi / 2]),
+    ...     np.array([3.0]),
+    ...     np.array([1.0]),
+    ...     np.array([1.0]),
+    ... )
     >>> sin_backward_tangent(x, g, x_dot, g_dot, numpy_ops).round(12)
     array([-3.])
     """

@@ -53,7 +53,9 @@ class SinMul(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, out_bar: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
-        return rules.sin_mul_cotangents(x, y, out_bar, torch_ops, needs=ctx.needs_input_grad)
+        return rules.sin_mul_cotangents(
+            x, y, out_bar, torch_ops, needs=ctx.needs_input_grad
+        )
 
     @staticmethod
     def jvp(ctx: Any, x_dot: Tensor | None, y_dot: Tensor | None) -> Tensor:
@@ -89,7 +91,9 @@ class Sin(torch.autograd.Function):
     second derivatives come from SinBackward's own rules.
 
     >>> x = torch.tensor([0.0, 1.0], dtype=torch.float64)
-    >>> torch.allclose(torch.func.hessian(lambda x: Sin.apply(x).sum())(x), torch.diag(-torch.sin(x)))
+    >>> torch.allclose(
+    ...     torch.func.hessian(lambda x: Sin.apply(x).sum())(x), torch.diag(-torch.sin(x))
+    ... )
     True
     """
 
@@ -120,7 +124,10 @@ class SinBackward(torch.autograd.Function):
     """``(x, g) ↦ g ⊙ cos x``, the derivative of :class:`Sin`, with its own rules:
     VJP ``x̄ = −ō ⊙ g ⊙ sin x``, ``ḡ = ō ⊙ cos x``; JVP ``−g ⊙ sin x ⊙ ẋ + cos x ⊙ ġ``.
 
-    >>> x, g = torch.tensor([0.0], dtype=torch.float64), torch.tensor([3.0], dtype=torch.float64)
+    >>> x, g = (
+    ...     torch.tensor([0.0], dtype=torch.float64),
+    ...     torch.tensor([3.0], dtype=torch.float64),
+    ... )
     >>> SinBackward.apply(x, g)
     tensor([3.], dtype=torch.float64)
     """
@@ -140,7 +147,9 @@ class SinBackward(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, out_bar: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, g = ctx.saved_tensors
-        return rules.sin_backward_cotangents(x, g, out_bar, torch_ops, needs=ctx.needs_input_grad)
+        return rules.sin_backward_cotangents(
+            x, g, out_bar, torch_ops, needs=ctx.needs_input_grad
+        )
 
     @staticmethod
     def jvp(ctx: Any, x_dot: Tensor | None, g_dot: Tensor | None) -> Tensor:
@@ -203,7 +212,9 @@ class Softplus(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, y_bar: Tensor) -> Tensor | None:
         (x,) = ctx.saved_tensors
-        (x_bar,) = rules.softplus_cotangents(x, y_bar, torch_ops, needs=ctx.needs_input_grad)
+        (x_bar,) = rules.softplus_cotangents(
+            x, y_bar, torch_ops, needs=ctx.needs_input_grad
+        )
         return x_bar
 
     @staticmethod

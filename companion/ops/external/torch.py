@@ -55,7 +55,9 @@ def bessel_jn_fake(x: Tensor, n: int) -> Tensor:
     return torch.empty_like(x)
 
 
-def bessel_jn_setup_context(ctx: Any, inputs: tuple[Tensor, int], output: Tensor) -> None:
+def bessel_jn_setup_context(
+    ctx: Any, inputs: tuple[Tensor, int], output: Tensor
+) -> None:
     """Save ``x`` (a tensor) and the order ``n`` (an int) for the backward."""
     x, n = inputs
     ctx.save_for_backward(x)

@@ -149,7 +149,9 @@ def fixed_point(f: Callable[..., Array], x0: Any, *params: Any, tol: float | Non
     >>> f = lambda x, W, b: W @ x + b
     >>> fixed_point(f, jnp.zeros(2), W, b).round(4).tolist()  # (I − W)⁻¹ b, float32
     [2.0, 3.0]
-    >>> jax.grad(lambda b: fixed_point(f, jnp.zeros(2), W, b).sum())(b).round(4).tolist()  # (I − W)⁻ᵀ 1
+    >>> jax.grad(lambda b: fixed_point(f, jnp.zeros(2), W, b).sum())(b).round(
+    ...     4
+    ... ).tolist()  # (I − W)⁻ᵀ 1
     [3.0, 2.0]
     >>> fixed_point(f, jnp.zeros(2), 3 * W, b, max_iter=20).tolist()
     [nan, nan]
@@ -164,13 +166,23 @@ def fixed_point(f: Callable[..., Array], x0: Any, *params: Any, tol: float | Non
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
-def fixed_point_custom_vjp(f: Callable[..., Array], tol: float, max_iter: int, x0: Array, params: tuple[Any, ...]) -> Array:
+def fixed_point_custom_vjp(
+    f: Callable[..., Array],
+    tol: float,
+    max_iter: int,
+    x0: Array,
+    params: tuple[Any, ...],
+) -> Array:
     """``x* = f(x*, *params)`` with the VJP rule :func:`fixed_point_fwd`/:func:`fixed_point_bwd`."""
     return _iterate(f, x0, params, tol, max_iter)
 
 
 def fixed_point_fwd(
-    f: Callable[..., Array], tol: float, max_iter: int, x0: Array, params: tuple[Any, ...]
+    f: Callable[..., Array],
+    tol: float,
+    max_iter: int,
+    x0: Array,
+    params: tuple[Any, ...],
 ) -> tuple[Array, tuple[Array, tuple[Any, ...]]]:
     """Forward pass: the fixed point; the residuals are ``x*`` and the parameters (no iterates).
 
@@ -179,7 +191,9 @@ def fixed_point_fwd(
     differentiates ``x*`` by this rule again, where reverse mode through a
     ``while_loop`` would fail.
 
-    >>> x, (x_res, params) = fixed_point_fwd(lambda x, a: a * x + 1.0, 1e-14, 200, jnp.zeros(1), (jnp.asarray(0.5),))
+    >>> x, (x_res, params) = fixed_point_fwd(
+    ...     lambda x, a: a * x + 1.0, 1e-14, 200, jnp.zeros(1), (jnp.asarray(0.5),)
+    ... )
     >>> x.tolist()
     [2.0]
     """
@@ -187,15 +201,20 @@ def fixed_point_fwd(
     return x, (x, params)
 
 
-def _adjoint_map(f: Callable[..., Array], u: Array, x_bar: Array, x: Array, params: tuple[Any, ...]) -> Array:
+def _adjoint_map(
+    f: Callable[..., Array], u: Array, x_bar: Array, x: Array, params: tuple[Any, ...]
+) -> Array:
     """``u ↦ x̄ + (∂f/∂x)ᵀ u`` at ``(x, θ)``, with explicit arguments (differentiable in all of them)."""
     _, vjp_x = jax.vjp(lambda x: f(x, *params), x)
     return rules.fixed_point_adjoint_map(u, x_bar, lambda u: vjp_x(u)[0])
 
 
 def fixed_point_bwd(
-    f: Callable[..., Array], tol: float, max_iter: int,
-    residuals: tuple[Array, tuple[Any, ...]], x_bar: Array,
+    f: Callable[..., Array],
+    tol: float,
+    max_iter: int,
+    residuals: tuple[Array, tuple[Any, ...]],
+    x_bar: Array,
 ) -> tuple[Array, tuple[Any, ...]]:
     """VJP: ``u = x̄ + (∂f/∂x)ᵀ u`` (a ``fixed_point_vjp`` of the adjoint map),
     ``θ̄ = (∂f/∂θ)ᵀ u``.
@@ -217,8 +236,13 @@ def fixed_point_bwd(
 fixed_point_custom_vjp.defvjp(fixed_point_fwd, fixed_point_bwd)
 
 
-def fixed_point_vjp(f: Callable[..., Array], x0: Any, *params: Any, tol: float | None = None,
-                    max_iter: int = rules.DEFAULT_MAX_ITER) -> Array:
+def fixed_point_vjp(
+    f: Callable[..., Array],
+    x0: Any,
+    *params: Any,
+    tol: float | None = None,
+    max_iter: int = rules.DEFAULT_MAX_ITER,
+) -> Array:
     """The fixed point ``x* = f(x*, *params)``; ``jax.custom_vjp`` rule: **reverse mode only**.
 
     VJP: ``u = x̄ + (∂f/∂x)ᵀ u`` by iteration with VJPs of ``f`` (the backward pass

@@ -98,7 +98,9 @@ def fixed_point(
     ``jax.lax.while_loop`` instead.
 
     >>> import numpy as np
-    >>> x, residual, iterations = fixed_point(np.cos, np.zeros(1), (), numpy_ops, tol=1e-12, max_iter=200)
+    >>> x, residual, iterations = fixed_point(
+    ...     np.cos, np.zeros(1), (), numpy_ops, tol=1e-12, max_iter=200
+    ... )
     >>> x.round(6), iterations  # the Dottie number
     (array([0.739085]), 69)
     """
@@ -177,7 +179,9 @@ def param_names(f: Callable[..., Any], n: int) -> tuple[str, ...]:
         sig = list(inspect.signature(f).parameters.values())[1:]
     except (TypeError, ValueError):
         sig = []
-    plain = [p.name for p in sig if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    plain = [
+        p.name for p in sig if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     return tuple(plain[i] if i < len(plain) else f"params[{i}]" for i in range(n))
 
 
@@ -192,11 +196,17 @@ def check_fixed_point_options(tol: Any, max_iter: Any) -> None:
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol > 0:
         raise ValueError(f"fixed_point: tol must be a positive number; got {tol!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-        raise ValueError(f"fixed_point: max_iter must be a positive int; got {max_iter!r}")
+        raise ValueError(
+            f"fixed_point: max_iter must be a positive int; got {max_iter!r}"
+        )
 
 
 def check_fixed_point(
-    f: Any, x0: Any, params: Sequence[Any], array_type: str = "an array", names: Sequence[str] | None = None
+    f: Any,
+    x0: Any,
+    params: Sequence[Any],
+    array_type: str = "an array",
+    names: Sequence[str] | None = None,
 ) -> str:
     """``f`` callable; ``x0`` and every array parameter of one real floating dtype; returns that dtype.
 
@@ -207,7 +217,9 @@ def check_fixed_point(
     TypeError: fixed_point: x0 and W must have the same dtype; got x0 is float64, W is float32
     """
     if not callable(f):
-        raise TypeError(f"fixed_point: f must be a callable f(x, *params); got {type(f).__name__}")
+        raise TypeError(
+            f"fixed_point: f must be a callable f(x, *params); got {type(f).__name__}"
+        )
     names = tuple(names) if names is not None else param_names(f, len(params))
     arrays = {"x0": x0}
     arrays.update({name: p for name, p in zip(names, params)})
@@ -224,15 +236,21 @@ def check_fixed_point_value(fx: Any, x0: Any) -> None:
     ValueError: fixed_point: f(x0, *params) must have x0's shape (2,) and dtype float64; got shape (3,) and dtype float64
     """
     if getattr(fx, "shape", None) is None or getattr(fx, "dtype", None) is None:
-        raise TypeError(f"fixed_point: f(x0, *params) must return an array like x0; got {type(fx).__name__}")
-    if _validate.shape_of(fx) != _validate.shape_of(x0) or _validate.dtype_name(fx) != _validate.dtype_name(x0):
+        raise TypeError(
+            f"fixed_point: f(x0, *params) must return an array like x0; got {type(fx).__name__}"
+        )
+    if _validate.shape_of(fx) != _validate.shape_of(x0) or _validate.dtype_name(
+        fx
+    ) != _validate.dtype_name(x0):
         raise ValueError(
             f"fixed_point: f(x0, *params) must have x0's shape {_validate.shape_of(x0)} and dtype "
             f"{_validate.dtype_name(x0)}; got shape {_validate.shape_of(fx)} and dtype {_validate.dtype_name(fx)}"
         )
 
 
-def not_converged_message(residual: float, tol: float, max_iter: int, what: str = "x = f(x, *params)") -> str:
+def not_converged_message(
+    residual: float, tol: float, max_iter: int, what: str = "x = f(x, *params)"
+) -> str:
     """The message of a fixed-point iteration that ran out of iterations.
 
     >>> not_converged_message(0.5, 1e-12, 10)

@@ -250,7 +250,13 @@ def fixed_point(
     >>> x.sum().backward()
     >>> b.grad.round(decimals=12)  # (I − W)⁻ᵀ 1
     tensor([3., 2.], dtype=torch.float64)
-    >>> fixed_point(lambda x, W, b: W @ x + b, torch.zeros(2, dtype=torch.float64), 3 * W, b, max_iter=20)
+    >>> fixed_point(
+    ...     lambda x, W, b: W @ x + b,
+    ...     torch.zeros(2, dtype=torch.float64),
+    ...     3 * W,
+    ...     b,
+    ...     max_iter=20,
+    ... )
     Traceback (most recent call last):
         ...
     companion.torch.FixedPointError: fixed_point: no convergence of x = f(x, *params) in max_iter=20 ...

@@ -79,7 +79,9 @@ def matvec_custom_jvp(A: Array, x: Array) -> Array:
 
 
 @matvec_custom_jvp.defjvp
-def matvec_jvp_rule(primals: tuple[Array, Array], tangents: tuple[Array, Array]) -> tuple[Array, Array]:
+def matvec_jvp_rule(
+    primals: tuple[Array, Array], tangents: tuple[Array, Array]
+) -> tuple[Array, Array]:
     """JVP: ``ẏ = Ȧ x + A ẋ``.
 
     >>> _, y_dot = matvec_jvp_rule((jnp.eye(2), jnp.ones(2)), (jnp.ones((2, 2)), jnp.ones(2)))
@@ -88,7 +90,9 @@ def matvec_jvp_rule(primals: tuple[Array, Array], tangents: tuple[Array, Array])
     """
     A, x = primals
     A_dot, x_dot = tangents
-    return rules.matvec(A, x, jax_ops), rules.matvec_tangent(A, x, A_dot, x_dot, jax_ops)
+    return rules.matvec(A, x, jax_ops), rules.matvec_tangent(
+        A, x, A_dot, x_dot, jax_ops
+    )
 
 
 def matvec(A: Any, x: Any) -> Array:
@@ -124,7 +128,9 @@ def matvec_fwd(A: Array, x: Array) -> tuple[Array, tuple[Array, Array]]:
 def matvec_bwd(residuals: tuple[Array, Array], y_bar: Array) -> tuple[Array, Array]:
     """VJP: ``Ā = ȳ xᵀ``, ``x̄ = Aᵀ ȳ``.
 
-    >>> A_bar, x_bar = matvec_bwd((2 * jnp.eye(2), jnp.asarray([1.0, 2.0])), jnp.asarray([1.0, 0.0]))
+    >>> A_bar, x_bar = matvec_bwd(
+    ...     (2 * jnp.eye(2), jnp.asarray([1.0, 2.0])), jnp.asarray([1.0, 0.0])
+    ... )
     >>> A_bar.tolist(), x_bar.tolist()
     ([[1.0, 2.0], [0.0, 0.0]], [2.0, 0.0])
     """
@@ -160,7 +166,9 @@ def solve_custom_jvp(A: Array, b: Array) -> Array:
 
 
 @solve_custom_jvp.defjvp
-def solve_jvp_rule(primals: tuple[Array, Array], tangents: tuple[Array, Array]) -> tuple[Array, Array]:
+def solve_jvp_rule(
+    primals: tuple[Array, Array], tangents: tuple[Array, Array]
+) -> tuple[Array, Array]:
     """JVP: ``ẋ = A⁻¹ (ḃ − Ȧ x)`` with the factors of the primal solve.
 
     >>> x, x_dot = solve_jvp_rule((2 * jnp.eye(2), jnp.ones(2)), (jnp.eye(2), jnp.zeros(2)))
@@ -269,7 +277,9 @@ def quad_form_jvp_rule(
     """JVP: ``ẏ = ẋᵀ (Q + Qᵀ) x + xᵀ Q̇ x``.
 
     >>> Q = jnp.asarray([[1.0, 1.0], [0.0, 1.0]])
-    >>> y, y_dot = quad_form_jvp_rule((jnp.asarray([1.0, 2.0]), Q), (jnp.asarray([1.0, 0.0]), 0 * Q))
+    >>> y, y_dot = quad_form_jvp_rule(
+    ...     (jnp.asarray([1.0, 2.0]), Q), (jnp.asarray([1.0, 0.0]), 0 * Q)
+    ... )
     >>> y.tolist(), y_dot.tolist()
     (7.0, 4.0)
     """
@@ -313,7 +323,9 @@ def quad_form_fwd(x: Array, Q: Array) -> tuple[Array, tuple[Array, Array]]:
 def quad_form_bwd(residuals: tuple[Array, Array], y_bar: Array) -> tuple[Array, Array]:
     """VJP: ``x̄ = ȳ (Q + Qᵀ) x``, ``Q̄ = ȳ x xᵀ``.
 
-    >>> x_bar, Q_bar = quad_form_bwd((jnp.asarray([1.0, 2.0]), jnp.asarray([[1.0, 1.0], [0.0, 1.0]])), 1.0)
+    >>> x_bar, Q_bar = quad_form_bwd(
+    ...     (jnp.asarray([1.0, 2.0]), jnp.asarray([[1.0, 1.0], [0.0, 1.0]])), 1.0
+    ... )
     >>> x_bar.tolist(), Q_bar.tolist()
     ([4.0, 5.0], [[1.0, 2.0], [2.0, 4.0]])
     """
@@ -446,10 +458,14 @@ def logdet_custom_jvp(A: Array) -> Array:
 
 
 @logdet_custom_jvp.defjvp
-def logdet_jvp_rule(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
+def logdet_jvp_rule(
+    primals: tuple[Array], tangents: tuple[Array]
+) -> tuple[Array, Array]:
     """JVP: ``ẏ = tr(A⁻¹ Ȧ)`` with the factors of the primal.
 
-    >>> y, y_dot = logdet_jvp_rule((jnp.asarray([[0.0, 2.0], [4.0, 0.0]]),), (jnp.eye(2)[::-1],))
+    >>> y, y_dot = logdet_jvp_rule(
+    ...     (jnp.asarray([[0.0, 2.0], [4.0, 0.0]]),), (jnp.eye(2)[::-1],)
+    ... )
     >>> float(y_dot)  # tr(A⁻¹ Ȧ) = 1/4 + 1/2
     0.75
     """

@@ -61,7 +61,9 @@ def matvec(A: Array, x: Array, xp: ArrayOps) -> Array:
     return A @ x
 
 
-def matvec_tangent(A: Array, x: Array, A_dot: Array, x_dot: Array, xp: ArrayOps) -> Array:
+def matvec_tangent(
+    A: Array, x: Array, A_dot: Array, x_dot: Array, xp: ArrayOps
+) -> Array:
     """JVP: ``ẏ = Ȧ x + A ẋ``.
 
     >>> import numpy as np
@@ -77,7 +79,9 @@ def matvec_cotangents(
     """VJP: ``Ā = ȳ xᵀ``, ``x̄ = Aᵀ ȳ``.
 
     >>> import numpy as np
-    >>> A_bar, x_bar = matvec_cotangents(np.eye(2), np.array([1.0, 2.0]), np.array([1.0, 0.0]), numpy_ops)
+    >>> A_bar, x_bar = matvec_cotangents(
+    ...     np.eye(2), np.array([1.0, 2.0]), np.array([1.0, 0.0]), numpy_ops
+    ... )
     >>> A_bar
     array([[1., 2.],
            [0., 0.]])
@@ -93,7 +97,9 @@ def check_matvec(A: Any, x: Any, array_type: str = "an array") -> None:
     """``A`` of shape ``(m, n)`` and ``x`` of shape ``(n,)``, one floating dtype."""
     _validate.check_arrays("matvec", array_type, A=A, x=x)
     if A.ndim != 2:
-        raise ValueError(f"matvec: A must be a matrix of shape (m, n); got shape {_validate.shape_of(A)}")
+        raise ValueError(
+            f"matvec: A must be a matrix of shape (m, n); got shape {_validate.shape_of(A)}"
+        )
     if x.ndim != 1 or x.shape[0] != A.shape[1]:
         raise ValueError(
             f"matvec: x must be a vector of shape (n,) = ({A.shape[1]},) to match A of shape "
@@ -119,7 +125,9 @@ def solve(A: Array, b: Array, xp: ArrayOps) -> tuple[Array, Any]:
     return x, lu_factors
 
 
-def solve_tangent(lu_factors: Any, x: Array, A_dot: Array, b_dot: Array, xp: ArrayOps) -> Array:
+def solve_tangent(
+    lu_factors: Any, x: Array, A_dot: Array, b_dot: Array, xp: ArrayOps
+) -> Array:
     """JVP: ``ẋ = A⁻¹ (ḃ − Ȧ x)``, reusing the factors of ``A``.
 
     >>> import numpy as np
@@ -145,7 +153,9 @@ def solve_cotangents(
            [ 0.  ,  0.  ]])
     """
     b_bar = xp.lu_solve(lu_factors, x_bar, trans=True)
-    A_bar = _columns(-b_bar) @ _columns(x).T if needs[0] else None  # negate the vector, not the matrix
+    A_bar = (
+        _columns(-b_bar) @ _columns(x).T if needs[0] else None
+    )  # negate the vector, not the matrix
     return A_bar, (b_bar if needs[1] else None)
 
 
@@ -159,7 +169,9 @@ def check_solve(A: Any, b: Any, array_type: str = "an array") -> None:
     dtype = _validate.check_arrays("solve", array_type, A=A, b=b)
     _validate.check_lapack_dtype("solve", dtype, "A and b")
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"solve: A must be a square matrix of shape (n, n); got shape {_validate.shape_of(A)}")
+        raise ValueError(
+            f"solve: A must be a square matrix of shape (n, n); got shape {_validate.shape_of(A)}"
+        )
     n = A.shape[0]
     if b.ndim not in (1, 2) or b.shape[0] != n:
         raise ValueError(
@@ -171,7 +183,9 @@ def check_solve(A: Any, b: Any, array_type: str = "an array") -> None:
 def _check_square(op: str, A: Any) -> None:
     """``A`` is a square matrix ``(n, n)``."""
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"{op}: A must be a square matrix of shape (n, n); got shape {_validate.shape_of(A)}")
+        raise ValueError(
+            f"{op}: A must be a square matrix of shape (n, n); got shape {_validate.shape_of(A)}"
+        )
 
 
 # --------------------------------------------------------------------------
@@ -189,7 +203,9 @@ def quad_form(x: Array, Q: Array, xp: ArrayOps) -> Array:
     return x @ (Q @ x)
 
 
-def quad_form_tangent(x: Array, Q: Array, x_dot: Array, Q_dot: Array, xp: ArrayOps) -> Array:
+def quad_form_tangent(
+    x: Array, Q: Array, x_dot: Array, Q_dot: Array, xp: ArrayOps
+) -> Array:
     """JVP: ``ẏ = ẋᵀ (Q + Qᵀ) x + xᵀ Q̇ x``.
 
     Both ``ẋᵀ Q x`` and ``xᵀ Q ẋ`` contribute; ``(Q + Qᵀ) x`` is ``Q x + xᵀ Q``,
@@ -228,7 +244,9 @@ def check_quad_form(x: Any, Q: Any, array_type: str = "an array") -> None:
     """``x`` of shape ``(n,)`` and ``Q`` of shape ``(n, n)``, one floating dtype."""
     _validate.check_arrays("quad_form", array_type, x=x, Q=Q)
     if x.ndim != 1:
-        raise ValueError(f"quad_form: x must be a vector of shape (n,); got shape {_validate.shape_of(x)}")
+        raise ValueError(
+            f"quad_form: x must be a vector of shape (n,); got shape {_validate.shape_of(x)}"
+        )
     n = x.shape[0]
     if Q.ndim != 2 or Q.shape[0] != n or Q.shape[1] != n:
         raise ValueError(
@@ -270,7 +288,9 @@ def inv_tangent(Y: Array, A_dot: Array, xp: ArrayOps) -> Array:
     return -(Y @ A_dot) @ Y
 
 
-def inv_cotangents(Y: Array, Y_bar: Array, xp: ArrayOps, needs: Needs = (True,)) -> tuple[Array | None]:
+def inv_cotangents(
+    Y: Array, Y_bar: Array, xp: ArrayOps, needs: Needs = (True,)
+) -> tuple[Array | None]:
     """VJP: ``Ā = −A⁻ᵀ Ȳ A⁻ᵀ = −Yᵀ Ȳ Yᵀ``, from the output ``Y = A⁻¹``.
 
     >>> import numpy as np
@@ -337,7 +357,11 @@ def logdet_cotangents(
     array([[0.        , 0.5       ],
            [0.33333333, 0.        ]])
     """
-    return (xp.lu_solve(lu_factors, y_bar * xp.eye_like(A), trans=True) if needs[0] else None,)
+    return (
+        xp.lu_solve(lu_factors, y_bar * xp.eye_like(A), trans=True)
+        if needs[0]
+        else None,
+    )
 
 
 def check_logdet(A: Any, array_type: str = "an array") -> None:

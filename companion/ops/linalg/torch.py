@@ -55,7 +55,9 @@ class MatVec(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, y_bar: Tensor) -> tuple[Tensor | None, Tensor | None]:
         A, x = ctx.saved_tensors
-        return rules.matvec_cotangents(A, x, y_bar, torch_ops, needs=ctx.needs_input_grad)
+        return rules.matvec_cotangents(
+            A, x, y_bar, torch_ops, needs=ctx.needs_input_grad
+        )
 
     @staticmethod
     def jvp(ctx: Any, A_dot: Tensor | None, x_dot: Tensor | None) -> Tensor:
@@ -108,7 +110,9 @@ class Solve(torch.autograd.Function):
         return x, lu, piv
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Tensor, Tensor], output: tuple[Tensor, ...]) -> None:
+    def setup_context(
+        ctx: Any, inputs: tuple[Tensor, Tensor], output: tuple[Tensor, ...]
+    ) -> None:
         A, _ = inputs
         x, lu, piv = output
         ctx.mark_non_differentiable(lu, piv)
@@ -117,18 +121,28 @@ class Solve(torch.autograd.Function):
         ctx.save_for_forward(A, x, lu, piv)
 
     @staticmethod
-    def backward(ctx: Any, x_bar: Tensor | None, _lu_bar: None, _piv_bar: None) -> tuple[Tensor | None, ...]:
+    def backward(
+        ctx: Any, x_bar: Tensor | None, _lu_bar: None, _piv_bar: None
+    ) -> tuple[Tensor | None, ...]:
         A, x, lu, piv = ctx.saved_tensors
         if x_bar is None or not any(ctx.needs_input_grad):
             return None, None
         factors = LUFactors(A, lu, piv)
-        return rules.solve_cotangents(factors, x, x_bar, torch_ops, needs=ctx.needs_input_grad)
+        return rules.solve_cotangents(
+            factors, x, x_bar, torch_ops, needs=ctx.needs_input_grad
+        )
 
     @staticmethod
-    def jvp(ctx: Any, A_dot: Tensor | None, b_dot: Tensor | None) -> tuple[Tensor, None, None]:
+    def jvp(
+        ctx: Any, A_dot: Tensor | None, b_dot: Tensor | None
+    ) -> tuple[Tensor, None, None]:
         A, x, lu, piv = ctx.saved_tensors
         A_dot, b_dot = zeros_if_none(A_dot, A), zeros_if_none(b_dot, x)
-        return rules.solve_tangent(LUFactors(A, lu, piv), x, A_dot, b_dot, torch_ops), None, None
+        return (
+            rules.solve_tangent(LUFactors(A, lu, piv), x, A_dot, b_dot, torch_ops),
+            None,
+            None,
+        )
 
 
 def solve(A: Tensor, b: Tensor) -> Tensor:
@@ -186,7 +200,9 @@ class QuadForm(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, y_bar: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, Q = ctx.saved_tensors
-        return rules.quad_form_cotangents(x, Q, y_bar, torch_ops, needs=ctx.needs_input_grad)
+        return rules.quad_form_cotangents(
+            x, Q, y_bar, torch_ops, needs=ctx.needs_input_grad
+        )
 
     @staticmethod
     def jvp(ctx: Any, x_dot: Tensor | None, Q_dot: Tensor | None) -> Tensor:
@@ -315,7 +331,9 @@ class LogDet(torch.autograd.Function):
         return y, lu, piv
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Tensor], output: tuple[Tensor, ...]) -> None:
+    def setup_context(
+        ctx: Any, inputs: tuple[Tensor], output: tuple[Tensor, ...]
+    ) -> None:
         (A,) = inputs
         _, lu, piv = output
         ctx.mark_non_differentiable(lu, piv)
@@ -324,7 +342,9 @@ class LogDet(torch.autograd.Function):
         ctx.save_for_forward(A, lu, piv)
 
     @staticmethod
-    def backward(ctx: Any, y_bar: Tensor | None, _lu_bar: None, _piv_bar: None) -> Tensor | None:
+    def backward(
+        ctx: Any, y_bar: Tensor | None, _lu_bar: None, _piv_bar: None
+    ) -> Tensor | None:
         A, lu, piv = ctx.saved_tensors
         if y_bar is None or not ctx.needs_input_grad[0]:
             return None
@@ -334,7 +354,13 @@ class LogDet(torch.autograd.Function):
     @staticmethod
     def jvp(ctx: Any, A_dot: Tensor | None) -> tuple[Tensor, None, None]:
         A, lu, piv = ctx.saved_tensors
-        return rules.logdet_tangent(LUFactors(A, lu, piv), zeros_if_none(A_dot, A), torch_ops), None, None
+        return (
+            rules.logdet_tangent(
+                LUFactors(A, lu, piv), zeros_if_none(A_dot, A), torch_ops
+            ),
+            None,
+            None,
+        )
 
 
 def logdet(A: Tensor) -> Tensor:

@@ -145,7 +145,9 @@ def cg_solve(A: Any, b: Any, *params: Any, tol: float = 1e-10, max_iter: int | N
     >>> b = jnp.asarray([5.0, 4.0])
     >>> cg_solve(A, b).round(6).tolist()
     [1.0, 1.0]
-    >>> g = jax.grad(lambda d: cg_solve(lambda v, d: d * v, b, d).sum())(jnp.asarray([5.0, 2.0]))
+    >>> g = jax.grad(lambda d: cg_solve(lambda v, d: d * v, b, d).sum())(
+    ...     jnp.asarray([5.0, 2.0])
+    ... )
     >>> [round(float(v), 4) for v in g]  # −b/d², in float32
     [-0.2, -1.0]
     >>> cg_solve(A, b, max_iter=1).tolist()
@@ -161,7 +163,9 @@ def cg_solve(A: Any, b: Any, *params: Any, tol: float = 1e-10, max_iter: int | N
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
-def cg_solve_custom_vjp(matvec: Matvec, tol: float, max_iter: int, b: Array, params: tuple[Array, ...]) -> Array:
+def cg_solve_custom_vjp(
+    matvec: Matvec, tol: float, max_iter: int, b: Array, params: tuple[Array, ...]
+) -> Array:
     """``A(θ)⁻¹ b`` by CG with the VJP rule :func:`cg_solve_fwd`/:func:`cg_solve_bwd`."""
     return cg_loop(lambda v: matvec(v, *params), b, tol, max_iter)
 
@@ -174,7 +178,9 @@ def cg_solve_fwd(
     ``x`` comes from :func:`cg_solve_custom_vjp` itself, so that reverse over
     reverse differentiates it with this rule, not through the loop.
 
-    >>> x, (x_saved, params) = cg_solve_fwd(lambda v, d: d * v, 1e-12, 10, jnp.ones(2), (jnp.asarray([2.0, 4.0]),))
+    >>> x, (x_saved, params) = cg_solve_fwd(
+    ...     lambda v, d: d * v, 1e-12, 10, jnp.ones(2), (jnp.asarray([2.0, 4.0]),)
+    ... )
     >>> x.tolist()
     [0.5, 0.25]
     """
@@ -183,8 +189,11 @@ def cg_solve_fwd(
 
 
 def cg_solve_bwd(
-    matvec: Matvec, tol: float, max_iter: int,
-    residuals: tuple[Array, tuple[Array, ...]], x_bar: Array,
+    matvec: Matvec,
+    tol: float,
+    max_iter: int,
+    residuals: tuple[Array, tuple[Array, ...]],
+    x_bar: Array,
 ) -> tuple[Array, tuple[Array, ...]]:
     """VJP: ``u = A⁻¹ x̄`` (a CG solve), ``b̄ = u``,
     ``θ̄ = −(∂(A(θ) x)/∂θ)ᵀ u``.
@@ -204,7 +213,9 @@ def cg_solve_bwd(
     return b_bar, params_bar  # type: ignore[return-value]
 
 
-def _self_solve(matvec: Matvec, tol: float, max_iter: int, params: tuple[Array, ...], r: Array) -> Array:
+def _self_solve(
+    matvec: Matvec, tol: float, max_iter: int, params: tuple[Array, ...], r: Array
+) -> Array:
     """``A⁻¹ r`` by :func:`cg_solve_custom_vjp` itself, so that it is differentiable again."""
     return cg_solve_custom_vjp(matvec, tol, max_iter, r, params)
 
@@ -212,7 +223,9 @@ def _self_solve(matvec: Matvec, tol: float, max_iter: int, params: tuple[Array, 
 cg_solve_custom_vjp.defvjp(cg_solve_fwd, cg_solve_bwd)
 
 
-def cg_solve_vjp(A: Any, b: Any, *params: Any, tol: float = 1e-10, max_iter: int | None = None) -> Array:
+def cg_solve_vjp(
+    A: Any, b: Any, *params: Any, tol: float = 1e-10, max_iter: int | None = None
+) -> Array:
     """``x = A⁻¹ b`` by CG with a ``jax.custom_vjp`` rule: **reverse mode only**.
 
     Arguments and non-convergence (NaN) as for :func:`cg_solve`. VJP:

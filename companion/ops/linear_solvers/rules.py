@@ -102,7 +102,9 @@ def cg_solve(
 
     >>> import numpy as np
     >>> A = np.array([[4.0, 1.0], [1.0, 3.0]])
-    >>> x, k = cg_solve(lambda v: A @ v, np.array([1.0, 2.0]), numpy_ops, tol=1e-12, max_iter=10)
+    >>> x, k = cg_solve(
+    ...     lambda v: A @ v, np.array([1.0, 2.0]), numpy_ops, tol=1e-12, max_iter=10
+    ... )
     >>> np.allclose(x, np.linalg.solve(A, [1.0, 2.0])), k
     (True, 2)
     """
@@ -115,7 +117,9 @@ def cg_solve(
     return state.x, max_iter
 
 
-def cg_solve_tangent(solve: Callable[[Array], Array], b_dot: Array, A_dot_x: Array, xp: ArrayOps) -> Array:
+def cg_solve_tangent(
+    solve: Callable[[Array], Array], b_dot: Array, A_dot_x: Array, xp: ArrayOps
+) -> Array:
     """JVP: ``ẋ = A⁻¹ (ḃ − Ȧ x)``, one more CG solve with the same ``A``.
 
     ``Ȧ x`` is the derivative of ``θ ↦ A(θ) x`` along ``θ̇`` at the fixed
@@ -149,8 +153,11 @@ def cg_solve_cotangents(
     >>> import numpy as np
     >>> A, x = np.diag([2.0, 4.0]), np.array([0.5, 0.25])
     >>> b_bar, (A_bar,) = cg_solve_cotangents(
-    ...     lambda r: r / np.diag(A), np.array([1.0, 0.0]),
-    ...     lambda u: ((u[:, None] * x + x[:, None] * u) / 2,), numpy_ops)
+    ...     lambda r: r / np.diag(A),
+    ...     np.array([1.0, 0.0]),
+    ...     lambda u: ((u[:, None] * x + x[:, None] * u) / 2,),
+    ...     numpy_ops,
+    ... )
     >>> b_bar
     array([0.5, 0. ])
     >>> A_bar + 0.0  # + 0.0 turns -0.0 into 0.0
@@ -184,11 +191,17 @@ def check_cg_options(tol: Any, max_iter: Any) -> None:
         raise ValueError(
             f"cg_solve: tol must be a positive number (the relative residual ‖b − A x‖/‖b‖ to reach); got {tol!r}"
         )
-    if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1):
-        raise ValueError(f"cg_solve: max_iter must be a positive int or None (10 n); got {max_iter!r}")
+    if max_iter is not None and (
+        isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1
+    ):
+        raise ValueError(
+            f"cg_solve: max_iter must be a positive int or None (10 n); got {max_iter!r}"
+        )
 
 
-def check_cg_solve(A: Any, b: Any, params: Sequence[Any], array_type: str = "an array") -> None:
+def check_cg_solve(
+    A: Any, b: Any, params: Sequence[Any], array_type: str = "an array"
+) -> None:
     """``A`` a square ``(n, n)`` matrix or a callable ``matvec(v, *params)``; ``b`` of shape ``(n,)``;
     ``params`` (matrix-free form only) arrays; one real floating dtype throughout.
 
@@ -202,7 +215,9 @@ def check_cg_solve(A: Any, b: Any, params: Sequence[Any], array_type: str = "an 
         named = {"b": b, **{f"params[{i}]": p for i, p in enumerate(params)}}
         _validate.check_arrays("cg_solve", array_type, **named)
         if b.ndim != 1:
-            raise ValueError(f"cg_solve: b must be a vector of shape (n,); got shape {_validate.shape_of(b)}")
+            raise ValueError(
+                f"cg_solve: b must be a vector of shape (n,); got shape {_validate.shape_of(b)}"
+            )
         return
     if getattr(A, "dtype", None) is None or not hasattr(A, "shape"):
         raise TypeError(
@@ -216,7 +231,9 @@ def check_cg_solve(A: Any, b: Any, params: Sequence[Any], array_type: str = "an 
         )
     _validate.check_arrays("cg_solve", array_type, A=A, b=b)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"cg_solve: A must be a square matrix of shape (n, n); got shape {_validate.shape_of(A)}")
+        raise ValueError(
+            f"cg_solve: A must be a square matrix of shape (n, n); got shape {_validate.shape_of(A)}"
+        )
     n = A.shape[0]
     if b.ndim != 1 or b.shape[0] != n:
         raise ValueError(

@@ -91,7 +91,12 @@ def eq_qp(Q: Any, c: Any, A: Any, b: Any) -> Array:
     [1.0, 1.0]
     >>> jax.grad(lambda c: eq_qp(Q, c, A, b)[0])(jnp.zeros(2)).tolist()
     [-0.5, 0.5]
-    >>> eq_qp(jnp.eye(3), jnp.zeros(3), jnp.asarray([[1.0, 1.0, 0.0], [2.0, 2.0, 0.0]]), jnp.ones(2)).tolist()
+    >>> eq_qp(
+    ...     jnp.eye(3),
+    ...     jnp.zeros(3),
+    ...     jnp.asarray([[1.0, 1.0, 0.0], [2.0, 2.0, 0.0]]),
+    ...     jnp.ones(2),
+    ... ).tolist()
     [nan, nan, nan]
     """
     Q, c, A, b = map(jnp.asarray, (Q, c, A, b))

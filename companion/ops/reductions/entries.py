@@ -161,15 +161,31 @@ def _reference_norm(xp: Any, x: Any) -> Any:
 def _bad_inputs(op: str) -> tuple[BadInput, ...]:
     """The inputs every reduction rejects: integer and boolean dtypes, a 0-d array, an empty last axis."""
     return (
-        BadInput("integer x", (np.arange(6).reshape(2, 3),), TypeError,
-                 rf"{op}: x must have a real floating dtype .*; got dtype int64"),
-        BadInput("boolean x", (np.ones(3, bool),), TypeError,
-                 rf"{op}: x must have a real floating dtype .*; got dtype bool"),
-        BadInput("0-d x", (np.asarray(1.0),), ValueError,
-                 rf"{op}: x must have at least one axis \(the last axis is reduced\); "
-                 r"got a 0-d array of shape \(\)"),
-        BadInput("empty last axis", (np.ones((3, 0)),), ValueError,
-                 rf"{op}: x must have a non-empty last axis .*; got shape \(3, 0\)"),
+        BadInput(
+            "integer x",
+            (np.arange(6).reshape(2, 3),),
+            TypeError,
+            rf"{op}: x must have a real floating dtype .*; got dtype int64",
+        ),
+        BadInput(
+            "boolean x",
+            (np.ones(3, bool),),
+            TypeError,
+            rf"{op}: x must have a real floating dtype .*; got dtype bool",
+        ),
+        BadInput(
+            "0-d x",
+            (np.asarray(1.0),),
+            ValueError,
+            rf"{op}: x must have at least one axis \(the last axis is reduced\); "
+            r"got a 0-d array of shape \(\)",
+        ),
+        BadInput(
+            "empty last axis",
+            (np.ones((3, 0)),),
+            ValueError,
+            rf"{op}: x must have a non-empty last axis .*; got shape \(3, 0\)",
+        ),
     )
 
 

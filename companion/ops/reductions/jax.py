@@ -155,7 +155,9 @@ def logsumexp_custom_jvp(x: Array) -> Array:
 
 
 @logsumexp_custom_jvp.defjvp
-def logsumexp_jvp_rule(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
+def logsumexp_jvp_rule(
+    primals: tuple[Array], tangents: tuple[Array]
+) -> tuple[Array, Array]:
     """JVP: ``ẏ = ⟨s, ẋ⟩`` with ``s`` from :func:`softmax_custom_jvp`, so second derivatives use its rule.
 
     >>> y, y_dot = logsumexp_jvp_rule((jnp.zeros(2),), (jnp.asarray([4.0, 0.0]),))

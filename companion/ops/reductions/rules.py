@@ -168,7 +168,9 @@ def softmax_cotangent(s: Array, s_bar: Array) -> Array:
     """VJP: ``x̄ = s ⊙ (s̄ − ⟨s, s̄⟩)``: the JVP formula, as the Jacobian ``diag(s) − s sᵀ`` is symmetric.
 
     >>> import numpy as np
-    >>> softmax_cotangent(np.array([0.5, 0.5]), np.array([1.0, 1.0]))  # a constant s̄ is invisible
+    >>> softmax_cotangent(
+    ...     np.array([0.5, 0.5]), np.array([1.0, 1.0])
+    ... )  # a constant s̄ is invisible
     array([0., 0.])
     """
     return s * (s_bar - (s * s_bar).sum(axis=-1, keepdims=True))

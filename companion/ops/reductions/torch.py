@@ -123,7 +123,11 @@ class LogSumExp(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, y_bar: Tensor) -> Tensor | None:
         (x,) = ctx.saved_tensors
-        return rules.logsumexp_cotangent(Softmax.apply(x), y_bar) if ctx.needs_input_grad[0] else None
+        return (
+            rules.logsumexp_cotangent(Softmax.apply(x), y_bar)
+            if ctx.needs_input_grad[0]
+            else None
+        )
 
     @staticmethod
     def jvp(ctx: Any, x_dot: Tensor) -> Tensor:
@@ -140,7 +144,9 @@ def logsumexp(x: Tensor) -> Tensor:
     gives ``−inf`` with zero gradient (``torch.logsumexp`` gives NaN).
 
     >>> import torch
-    >>> x = torch.tensor([[1e4, 1e4], [-torch.inf, -torch.inf]], dtype=torch.float64, requires_grad=True)
+    >>> x = torch.tensor(
+    ...     [[1e4, 1e4], [-torch.inf, -torch.inf]], dtype=torch.float64, requires_grad=True
+    ... )
     >>> y = logsumexp(x)
     >>> y - torch.tensor([1e4, 0.0], dtype=torch.float64)
     tensor([0.6931,   -inf], dtype=torch.float64, grad_fn=<SubBackward0>)
