@@ -311,6 +311,26 @@ def test_a_page_has_one_search_box(browser: Browser, site: str, width: int) -> N
         page.set_viewport_size({"width": 1280, "height": 900})
 
 
+def test_88_columns_of_code_fit_the_text_column(browser: Browser, site: str) -> None:
+    page = browser.page
+    page.set_viewport_size({"width": 1440, "height": 900})
+    try:
+        browser.open(site + "foundations/first-rule.html")
+        fit = page.evaluate("""() => {
+            const pre = document.querySelector('div.cell_input div.highlight pre');
+            const probe = document.createElement('span');
+            probe.textContent = 'x'.repeat(88);
+            pre.appendChild(probe);
+            const style = getComputedStyle(pre);
+            const room = pre.clientWidth - parseFloat(style.paddingLeft)
+                - parseFloat(style.paddingRight);
+            return {text: probe.getBoundingClientRect().width, room: room};
+        }""")
+        assert fit["text"] <= fit["room"], f"88 columns need {fit['text']}px, the column has {fit['room']}px"
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
 def test_the_download_menu_offers_the_notebook(browser: Browser, site: str) -> None:
     browser.open(site + "appendices/api.html")
     page = browser.page
