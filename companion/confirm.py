@@ -27,9 +27,9 @@ confirmed: sin' = cos at 0.3 (relative difference ...)
 >>> confirm_close("2 + 2 = 5", 2 + 2, 5)
 Traceback (most recent call last):
     ...
-companion.confirm.ConfirmationError: NOT confirmed: 2 + 2 = 5: relative difference 2.0e-01 > rtol 1.0e-10 ...
->>> confirm_differs("the sign-flipped derivative is wrong", -np.cos(0.3), np.cos(0.3))
-shown wrong, as intended: the sign-flipped derivative is wrong (relative difference 2.0e+00)
+companion.confirm.ConfirmationError: NOT confirmed: 2 + 2 = 5: relative difference ...
+>>> confirm_differs("a sign-flipped derivative", -np.cos(0.3), np.cos(0.3))
+shown wrong, as intended: a sign-flipped derivative (relative difference 2.0e+00)
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def confirm_equal(claim: str, lhs: Any, rhs: Any) -> Confirmation:
     >>> confirm_equal("a b = b a + 1", a * b, b * a + 1)
     Traceback (most recent call last):
         ...
-    companion.confirm.ConfirmationError: NOT confirmed: a b = b a + 1: the difference is -1, not 0
+    companion.confirm.ConfirmationError: NOT confirmed: a b = b a + 1: ...
     """
     import sympy
 
@@ -235,7 +235,7 @@ def confirm_differs(
     >>> confirm_differs("a wrong rule", np.ones(2), np.ones(2))
     Traceback (most recent call last):
         ...
-    companion.confirm.ConfirmationError: NOT wrong any more: a wrong rule: relative difference 0.0e+00 <= rtol 1.0e-06
+    companion.confirm.ConfirmationError: NOT wrong any more: a wrong rule: relative ...
     """
     try:
         rel = _relative_difference(got, want, atol / rtol)

@@ -97,7 +97,8 @@ class Namespace:
 
 
 def sum_to_shape(a: Any, shape: tuple[int, ...]) -> Any:
-    """Sum an array ``a`` that was broadcast from ``shape`` back to ``shape`` (unbroadcast).
+    """Sum an array ``a`` that was broadcast from ``shape`` back to ``shape``
+    (unbroadcast).
 
     Written with ``a.sum(axis=..., keepdims=True)`` and ``a.reshape``, which
     NumPy (also object arrays of sympy expressions), PyTorch and JAX share.

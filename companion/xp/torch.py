@@ -165,7 +165,8 @@ class FactoredSolve(torch.autograd.Function):
 
     >>> A = torch.tensor([[2.0, 1.0], [0.0, 4.0]], dtype=torch.float64)
     >>> lu, piv = torch.linalg.lu_factor(A)
-    >>> FactoredSolve.apply(A.mT, torch.tensor([2.0, 5.0], dtype=torch.float64), lu, piv, True)
+    >>> b = torch.tensor([2.0, 5.0], dtype=torch.float64)
+    >>> FactoredSolve.apply(A.mT, b, lu, piv, True)
     tensor([1., 1.], dtype=torch.float64)
     """
 

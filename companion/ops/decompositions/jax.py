@@ -72,7 +72,8 @@ def cholesky_jvp_rule(
 ) -> tuple[Array, Array]:
     """JVP: ``L̇ = L Φ(L⁻¹ sym(Ȧ) L⁻ᵀ)``.
 
-    >>> L, L_dot = cholesky_jvp_rule((jnp.asarray([[4.0, 2.0], [2.0, 5.0]]),), (jnp.eye(2),))
+    >>> A = jnp.asarray([[4.0, 2.0], [2.0, 5.0]])
+    >>> L, L_dot = cholesky_jvp_rule((A,), (jnp.eye(2),))
     >>> L_dot.tolist()
     [[0.25, 0.0], [-0.125, 0.3125]]
     """
@@ -183,7 +184,8 @@ def eigh_custom_jvp(A: Array) -> tuple[Array, Array]:
 def eigh_jvp_rule(
     primals: tuple[Array], tangents: tuple[Array]
 ) -> tuple[tuple[Array, Array], tuple[Array, Array]]:
-    """JVP: ``ẇ = diag(Vᵀ sym(Ȧ) V)``, ``V̇ = V (F ∘ (Vᵀ sym(Ȧ) V))``, ``F_ij = 1/(w_j − w_i)`` (0 at ties).
+    """JVP: ``ẇ = diag(Vᵀ sym(Ȧ) V)``, ``V̇ = V (F ∘ (Vᵀ sym(Ȧ) V))``,
+    ``F_ij = 1/(w_j − w_i)`` (0 at ties).
 
     >>> (w, V), (w_dot, V_dot) = eigh_jvp_rule(
     ...     (jnp.diag(jnp.asarray([1.0, 3.0])),), (jnp.ones((2, 2)),)
@@ -254,7 +256,8 @@ def eigh_fwd(A: Array) -> tuple[tuple[Array, Array], tuple[Array, Array]]:
 def eigh_bwd(
     residuals: tuple[Array, Array], out_bar: tuple[Array, Array]
 ) -> tuple[Array]:
-    """VJP: ``Ā = sym(V (diag(w̄) + F ∘ (Vᵀ V̄)) Vᵀ)`` (JAX passes a zero ``V̄`` for an unused ``V``).
+    """VJP: ``Ā = sym(V (diag(w̄) + F ∘ (Vᵀ V̄)) Vᵀ)`` (JAX passes a zero ``V̄`` for an
+    unused ``V``).
 
     >>> w, V = jnp.asarray([1.0, 1.0]), jnp.eye(2)  # a repeated eigenvalue
     >>> (A_bar,) = eigh_bwd((w, V), (jnp.asarray([1.0, 2.0]), jnp.zeros((2, 2))))
@@ -263,7 +266,8 @@ def eigh_bwd(
     """
     w, V = residuals
     w_bar, V_bar = out_bar
-    return rules.eigh_cotangents(w, V, w_bar, V_bar, jax_ops)  # type: ignore[return-value]
+    cotangents = rules.eigh_cotangents(w, V, w_bar, V_bar, jax_ops)
+    return cotangents  # type: ignore[return-value]
 
 
 eigh_custom_vjp.defvjp(eigh_fwd, eigh_bwd)

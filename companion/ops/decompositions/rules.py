@@ -69,7 +69,8 @@ def cholesky(A: Array, xp: ArrayOps) -> Array:
 
 
 def cholesky_phi(X: Array, xp: ArrayOps) -> Array:
-    """``Φ(X)``: the lower triangle of ``X`` with its diagonal halved, ``(tril(X) + tril(X, −1))/2``.
+    """``Φ(X)``: the lower triangle of ``X`` with its diagonal halved,
+    ``(tril(X) + tril(X, −1))/2``.
 
     ``Φ`` splits a symmetric ``S`` as ``S = Φ(S) + Φ(S)ᵀ``, and it is
     self-adjoint: ``⟨Φ(X), Y⟩ = ⟨X, Φ(Y)⟩``.
@@ -144,7 +145,7 @@ def check_cholesky(A: Any, array_type: str = "an array") -> None:
     >>> check_cholesky(np.ones((2, 3)))
     Traceback (most recent call last):
         ...
-    ValueError: cholesky: A must be a square matrix of shape (n, n) with n ≥ 1; got shape (2, 3)
+    ValueError: cholesky: A must be a square matrix ...; got shape (2, 3)
     """
     _check_square("cholesky", A, array_type)
 
@@ -197,7 +198,8 @@ def eigh(A: Array, xp: ArrayOps) -> tuple[Array, Array]:
 
 
 def eigh_gap_reciprocals(w: Array, xp: ArrayOps) -> Array:
-    """``F_ij = 1/(w_j − w_i)`` for ``w_i ≠ w_j``, and ``0`` where ``w_i = w_j`` (the diagonal, ties).
+    """``F_ij = 1/(w_j − w_i)`` for ``w_i ≠ w_j``, and ``0`` where ``w_i = w_j`` (the
+    diagonal, ties).
 
     The mask keeps ``F`` finite, so ``F ∘ 0 = 0``: a zero eigenvector
     cotangent contributes nothing even at a repeated eigenvalue. (The inner
@@ -215,7 +217,8 @@ def eigh_gap_reciprocals(w: Array, xp: ArrayOps) -> Array:
 
 
 def eigh_tangent(w: Array, V: Array, A_dot: Array, xp: ArrayOps) -> tuple[Array, Array]:
-    """JVP: ``ẇ = diag(Vᵀ sym(Ȧ) V)``, ``V̇ = V (F ∘ (Vᵀ sym(Ȧ) V))``, ``F`` with entries ``1/(w_j − w_i)``.
+    """JVP: ``ẇ = diag(Vᵀ sym(Ȧ) V)``, ``V̇ = V (F ∘ (Vᵀ sym(Ȧ) V))``, ``F`` with
+    entries ``1/(w_j − w_i)``.
 
     ``F`` is :func:`eigh_gap_reciprocals`, zero where ``w_i = w_j``.
 
@@ -243,12 +246,14 @@ def eigh_cotangents(
     xp: ArrayOps,
     needs: Needs = (True,),
 ) -> tuple[Array | None]:
-    """VJP: ``Ā = sym(V (diag(w̄) + F ∘ (Vᵀ V̄)) Vᵀ)``, ``F`` with entries ``1/(w_j − w_i)``.
+    """VJP: ``Ā = sym(V (diag(w̄) + F ∘ (Vᵀ V̄)) Vᵀ)``, ``F`` with entries
+    ``1/(w_j − w_i)``.
 
     ``F`` is :func:`eigh_gap_reciprocals`, zero where ``w_i = w_j``.
 
     The adjoint of the JVP: with ``M = Vᵀ sym(Ȧ) V``, ``⟨w̄, ẇ⟩ + ⟨V̄, V̇⟩`` is
-    ``⟨diag(w̄), M⟩ + ⟨F ∘ (Vᵀ V̄), M⟩``, that is ``⟨V (diag(w̄) + F ∘ (Vᵀ V̄)) Vᵀ, sym(Ȧ)⟩``.
+    ``⟨diag(w̄), M⟩ + ⟨F ∘ (Vᵀ V̄), M⟩``, that is
+    ``⟨V (diag(w̄) + F ∘ (Vᵀ V̄)) Vᵀ, sym(Ȧ)⟩``.
     A cotangent given as ``None`` (an output the loss does not use) is zero,
     and its term is skipped. With ``V̄ = 0`` the result is finite even at a
     repeated eigenvalue (``F`` is masked there); with ``V̄ ≠ 0`` it is in general
@@ -281,6 +286,6 @@ def check_eigh(A: Any, array_type: str = "an array") -> None:
     >>> check_eigh(np.eye(2, dtype=np.int64))
     Traceback (most recent call last):
         ...
-    TypeError: eigh: A must have a real floating dtype (float16/32/64, bfloat16); got dtype int64
+    TypeError: eigh: A must have a real floating dtype (...); got dtype int64
     """
     _check_square("eigh", A, array_type)

@@ -89,7 +89,8 @@ def _check_symmetric(op: str, A: Tensor) -> None:
 
 
 class Cholesky(torch.autograd.Function):
-    """``L`` with ``L Lᵀ = sym(A)``. JVP: ``L̇ = L Φ(L⁻¹ sym(Ȧ) L⁻ᵀ)``; VJP: ``Ā = sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹)``.
+    """``L`` with ``L Lᵀ = sym(A)``. JVP: ``L̇ = L Φ(L⁻¹ sym(Ȧ) L⁻ᵀ)``; VJP:
+    ``Ā = sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹)``.
 
     ``backward`` and ``jvp`` are differentiable torch code on the saved ``L``
     (an output of this Function), so derivatives of any order come back here.

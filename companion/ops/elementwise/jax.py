@@ -128,7 +128,8 @@ def sin_mul_bwd(residuals: tuple[Array, Array], out_bar: Array) -> tuple[Array, 
     ([3.0, 3.0], (3, 1))
     """
     x, y = residuals
-    return rules.sin_mul_cotangents(x, y, out_bar, jax_ops)  # type: ignore[return-value]
+    cotangents = rules.sin_mul_cotangents(x, y, out_bar, jax_ops)
+    return cotangents  # type: ignore[return-value]
 
 
 sin_mul_custom_vjp.defvjp(sin_mul_fwd, sin_mul_bwd)
@@ -161,7 +162,8 @@ def sin_custom_jvp(x: Array) -> Array:
 
 @sin_custom_jvp.defjvp
 def sin_jvp_rule(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
-    """JVP: ``ẏ = cos x ⊙ ẋ``, with ``cos x`` from :func:`sin_derivative`, a custom rule itself.
+    """JVP: ``ẏ = cos x ⊙ ẋ``, with ``cos x`` from :func:`sin_derivative`, a custom rule
+    itself.
 
     ``cos x`` is computed from the primal alone, as a residual: when JAX
     linearises this rule for reverse mode it keeps custom rules applied to
@@ -180,7 +182,8 @@ def sin_jvp_rule(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, 
 
 @jax.custom_jvp
 def sin_derivative(x: Array) -> Array:
-    """``cos x``, the derivative of :func:`sin`, with its own JVP rule (the second derivative).
+    """``cos x``, the derivative of :func:`sin`, with its own JVP rule (the second
+    derivative).
 
     >>> import jax, jax.numpy as jnp
     >>> jax.grad(sin_derivative)(jnp.asarray(0.0)).tolist()
@@ -236,7 +239,8 @@ def sin_fwd(x: Array) -> tuple[Array, Array]:
 
 
 def sin_bwd(x: Array, y_bar: Array) -> tuple[Array]:
-    """VJP: ``x̄ = ȳ ⊙ cos x``, computed by :func:`sin_backward`, a custom_vjp function itself.
+    """VJP: ``x̄ = ȳ ⊙ cos x``, computed by :func:`sin_backward`, a custom_vjp function
+    itself.
 
     >>> sin_bwd(jnp.asarray(0.0), jnp.asarray(2.0))[0].tolist()
     2.0
@@ -248,7 +252,8 @@ def sin_bwd(x: Array, y_bar: Array) -> tuple[Array]:
 def sin_backward(x: Array, g: Array) -> Array:
     """``(x, g) ↦ g ⊙ cos x``, the backward of :func:`sin_vjp`, with its own VJP rule.
 
-    The JAX twin of PyTorch's ``SinBackward``: VJP ``x̄ = −ō ⊙ g ⊙ sin x``, ``ḡ = ō ⊙ cos x``.
+    The JAX twin of PyTorch's ``SinBackward``: VJP ``x̄ = −ō ⊙ g ⊙ sin x``,
+    ``ḡ = ō ⊙ cos x``.
 
     >>> import jax, jax.numpy as jnp
     >>> sin_backward(jnp.asarray(0.0), jnp.asarray(2.0)).tolist()
@@ -271,7 +276,8 @@ def sin_backward_fwd(x: Array, g: Array) -> tuple[Array, tuple[Array, Array]]:
 def sin_backward_bwd(
     residuals: tuple[Array, Array], out_bar: Array
 ) -> tuple[Array, Array]:
-    """VJP of ``g ⊙ cos x``: ``x̄ = −ō ⊙ g ⊙ sin x``, ``ḡ = ō ⊙ cos x`` (the second derivative).
+    """VJP of ``g ⊙ cos x``: ``x̄ = −ō ⊙ g ⊙ sin x``, ``ḡ = ō ⊙ cos x`` (the second
+    derivative).
 
     >>> x_bar, g_bar = sin_backward_bwd(
     ...     (jnp.asarray(jnp.pi / 2), jnp.asarray(3.0)), jnp.asarray(1.0)
@@ -280,7 +286,8 @@ def sin_backward_bwd(
     -3.0
     """
     x, g = residuals
-    return rules.sin_backward_cotangents(x, g, out_bar, jax_ops)  # type: ignore[return-value]
+    cotangents = rules.sin_backward_cotangents(x, g, out_bar, jax_ops)
+    return cotangents  # type: ignore[return-value]
 
 
 sin_custom_vjp.defvjp(sin_fwd, sin_bwd)
@@ -318,12 +325,14 @@ def softplus_custom_jvp(x: Array) -> Array:
 def softplus_jvp_rule(
     primals: tuple[Array], tangents: tuple[Array]
 ) -> tuple[Array, Array]:
-    """JVP: ``ẏ = sigmoid(x) ⊙ ẋ`` with ``sigmoid(x) = exp(−softplus(−x))``, which never overflows.
+    """JVP: ``ẏ = sigmoid(x) ⊙ ẋ`` with ``sigmoid(x) = exp(−softplus(−x))``, which never
+    overflows.
 
     Second derivatives come from JAX differentiating this rule, hence that
     formula: every function in it has a finite derivative.
 
-    >>> y, y_dot = softplus_jvp_rule((jnp.asarray([-1e4, 1e4]),), (jnp.asarray([2.0, 2.0]),))
+    >>> x, x_dot = jnp.asarray([-1e4, 1e4]), jnp.asarray([2.0, 2.0])
+    >>> y, y_dot = softplus_jvp_rule((x,), (x_dot,))
     >>> y.tolist(), y_dot.tolist()
     ([0.0, 10000.0], [0.0, 2.0])
     """

@@ -75,7 +75,8 @@ def sin_mul_tangent(
 def sin_mul_cotangents(
     x: Array, y: Array, out_bar: Array, xp: ArrayOps, needs: Needs = (True, True)
 ) -> tuple[Array | None, Array | None]:
-    """VJP: ``x̄ = Σ(ō ⊙ y ⊙ cos x)``, ``ȳ = Σ(ō ⊙ sin x)``, each summed to its input's shape.
+    """VJP: ``x̄ = Σ(ō ⊙ y ⊙ cos x)``, ``ȳ = Σ(ō ⊙ sin x)``, each summed to its input's
+    shape.
 
     >>> x_bar, y_bar = sin_mul_cotangents(
     ...     np.zeros(2), np.ones((3, 1)), np.ones((3, 2)), numpy_ops
@@ -208,7 +209,8 @@ def check_sin(x: Any, array_type: str = "an array") -> None:
 
 
 def softplus(x: Array, xp: ArrayOps) -> Array:
-    """Primal: ``y = log(1 + exp x)``, computed as ``max(x, 0) + log1p(exp(min(x, −x)))``.
+    """Primal: ``y = log(1 + exp x)``, computed as
+    ``max(x, 0) + log1p(exp(min(x, −x)))``.
 
     ``min(x, −x) = −|x|`` is never positive, so ``exp`` never overflows, and
     ``log1p`` keeps the small term ``log(1 + exp(−|x|))`` accurate where
@@ -250,7 +252,8 @@ def softplus_cotangents(
 ) -> tuple[Array | None]:
     """VJP: ``x̄ = sigmoid(x) ⊙ ȳ`` (a diagonal Jacobian: the same product as the JVP).
 
-    >>> softplus_cotangents(np.array([0.0, -1e4]), np.array([2.0, 2.0]), numpy_ops)[0].tolist()
+    >>> x, y_bar = np.array([0.0, -1e4]), np.array([2.0, 2.0])
+    >>> softplus_cotangents(x, y_bar, numpy_ops)[0].tolist()
     [1.0, 0.0]
     >>> softplus_cotangents(np.zeros(2), np.ones(2), numpy_ops, needs=(False,))
     (None,)

@@ -33,7 +33,8 @@ class SinMul(torch.autograd.Function):
     """``y ⊙ sin x`` with broadcasting. JVP: ``y ⊙ cos x ⊙ ẋ + sin x ⊙ ẏ``.
     VJP: ``x̄ = Σ(ō ⊙ y ⊙ cos x)``, ``ȳ = Σ(ō ⊙ sin x)``, summed to each input's shape.
 
-    >>> x, y = torch.zeros(2, dtype=torch.float64), torch.ones(3, 1, dtype=torch.float64)
+    >>> x = torch.zeros(2, dtype=torch.float64)
+    >>> y = torch.ones(3, 1, dtype=torch.float64)
     >>> torch.func.jacrev(SinMul.apply)(x, y).shape
     torch.Size([3, 2, 2])
     """
@@ -87,7 +88,8 @@ def sin_mul(x: Tensor, y: Tensor) -> Tensor:
 
 
 class Sin(torch.autograd.Function):
-    """``y = sin x``. VJP and JVP: ``cos x ⊙ g``, computed by :class:`SinBackward` so that
+    """``y = sin x``. VJP and JVP: ``cos x ⊙ g``, computed by :class:`SinBackward` so
+    that
     second derivatives come from SinBackward's own rules.
 
     >>> x = torch.tensor([0.0, 1.0], dtype=torch.float64)
@@ -180,7 +182,8 @@ def sin(x: Tensor) -> Tensor:
 
 
 class Softplus(torch.autograd.Function):
-    """``y = log(1 + exp x)``, computed stably. JVP: ``sigmoid(x) ⊙ ẋ``; VJP: ``x̄ = sigmoid(x) ⊙ ȳ``.
+    """``y = log(1 + exp x)``, computed stably. JVP: ``sigmoid(x) ⊙ ẋ``; VJP:
+    ``x̄ = sigmoid(x) ⊙ ȳ``.
 
     ``sigmoid(x) = exp(−softplus(−x))`` is computed from ``x`` in ``backward`` and
     ``jvp``, so with ``create_graph=True`` autograd differentiates that

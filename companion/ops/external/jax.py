@@ -45,7 +45,8 @@ _ARRAY = "a JAX array (or array-like)"
 
 
 def bessel_jn_callback(x: Array, n: int) -> Array:
-    """``J_n(x)`` by SciPy on the host: ``jax.pure_callback`` with ``vmap_method="expand_dims"``.
+    """``J_n(x)`` by SciPy on the host: ``jax.pure_callback`` with
+    ``vmap_method="expand_dims"``.
 
     >>> bessel_jn_callback(jnp.zeros(2), 0).tolist()
     [1.0, 1.0]
@@ -58,7 +59,8 @@ def bessel_jn_callback(x: Array, n: int) -> Array:
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def bessel_jn(x: Array, n: int) -> Array:
-    """``J_n(x)`` by SciPy (:func:`bessel_jn_callback`) with the JVP rule :func:`bessel_jn_jvp_rule`."""
+    """``J_n(x)`` by SciPy (:func:`bessel_jn_callback`) with the JVP rule
+    :func:`bessel_jn_jvp_rule`."""
     return bessel_jn_callback(x, n)
 
 
@@ -66,7 +68,8 @@ def bessel_jn(x: Array, n: int) -> Array:
 def bessel_jn_jvp_rule(
     n: int, primals: tuple[Array], tangents: tuple[Array]
 ) -> tuple[Array, Array]:
-    """JVP: ``ẏ = (J_{n−1}(x) − J_{n+1}(x)) / 2 ⊙ ẋ``, the Bessel values from :func:`bessel_jn`.
+    """JVP: ``ẏ = (J_{n−1}(x) − J_{n+1}(x)) / 2 ⊙ ẋ``, the Bessel values from
+    :func:`bessel_jn`.
 
     The neighbouring values are computed from the primal alone, so the tangent
     is linear in ``ẋ`` (reverse mode transposes it) and a second derivative
@@ -106,7 +109,8 @@ def bessel_jn_bwd(n: int, x: Array, y_bar: Array) -> tuple[Array]:
 
     ``n`` comes first (``nondiff_argnums``); it gets no cotangent.
 
-    >>> [round(v, 4) for v in bessel_jn_bwd(0, jnp.ones(1), jnp.ones(1))[0].tolist()]  # −J_1(1)
+    >>> (x_bar,) = bessel_jn_bwd(0, jnp.ones(1), jnp.ones(1))
+    >>> [round(v, 4) for v in x_bar.tolist()]  # −J_1(1)
     [-0.4401]
     """
     j_prev, j_next = bessel_jn_vjp(x, n - 1), bessel_jn_vjp(x, n + 1)

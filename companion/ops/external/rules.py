@@ -72,7 +72,8 @@ def bessel_jn_tangent(j_prev: Array, j_next: Array, x_dot: Array) -> Array:
 
 
 def bessel_jn_cotangent(j_prev: Array, j_next: Array, y_bar: Array) -> Array:
-    """VJP: ``x̄ = (J_{n−1}(x) − J_{n+1}(x)) / 2 ⊙ ȳ`` (diagonal Jacobian: the same product).
+    """VJP: ``x̄ = (J_{n−1}(x) − J_{n+1}(x)) / 2 ⊙ ȳ`` (diagonal Jacobian: the same
+    product).
 
     >>> bessel_jn_cotangent(np.array([1.0]), np.array([0.0]), np.array([4.0]))
     array([2.])

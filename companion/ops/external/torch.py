@@ -44,7 +44,8 @@ _TENSOR = "a torch.Tensor"
 
 @torch.library.custom_op("companion::bessel_jn", mutates_args=())
 def bessel_jn(x: Tensor, n: int) -> Tensor:
-    """``J_n(x)``, evaluated by SciPy on a NumPy copy of ``x``: code PyTorch cannot see into."""
+    """``J_n(x)``, evaluated by SciPy on a NumPy copy of ``x``: code PyTorch cannot see
+    into."""
     y = rules.bessel_jn_numpy(x.detach().cpu().numpy(), n)
     return torch.from_numpy(y).to(x.device)
 
@@ -65,7 +66,8 @@ def bessel_jn_setup_context(
 
 
 def bessel_jn_backward(ctx: Any, y_bar: Tensor) -> tuple[Tensor | None, None]:
-    """VJP: ``x̄ = (J_{n−1}(x) − J_{n+1}(x)) / 2 ⊙ ȳ``, both Bessel values external again.
+    """VJP: ``x̄ = (J_{n−1}(x) − J_{n+1}(x)) / 2 ⊙ ȳ``, both Bessel values external
+    again.
 
     The order ``n`` is an int: its cotangent is ``None``.
     """

@@ -253,7 +253,8 @@ def fixed_point_vjp(
     >>> import jax, jax.numpy as jnp
     >>> W, b = jnp.asarray([[0.5, 0.0], [0.25, 0.5]]), jnp.ones(2)
     >>> f = lambda x, W, b: W @ x + b
-    >>> jax.grad(lambda b: fixed_point_vjp(f, jnp.zeros(2), W, b).sum())(b).round(4).tolist()
+    >>> loss = lambda b: fixed_point_vjp(f, jnp.zeros(2), W, b).sum()
+    >>> jax.grad(loss)(b).round(4).tolist()
     [3.0, 2.0]
     """
     converted, tol, max_iter, x0, all_params = _prepare(f, x0, params, tol, max_iter)

@@ -214,7 +214,7 @@ def check_fixed_point(
     >>> check_fixed_point(lambda x, W: W @ x, np.zeros(2), (np.eye(2, dtype=np.float32),))
     Traceback (most recent call last):
         ...
-    TypeError: fixed_point: x0 and W must have the same dtype; got x0 is float64, W is float32
+    TypeError: fixed_point: x0 and W must have the same dtype; got ..., W is float32
     """
     if not callable(f):
         raise TypeError(
@@ -233,7 +233,7 @@ def check_fixed_point_value(fx: Any, x0: Any) -> None:
     >>> check_fixed_point_value(np.zeros(3), np.zeros(2))
     Traceback (most recent call last):
         ...
-    ValueError: fixed_point: f(x0, *params) must have x0's shape (2,) and dtype float64; got shape (3,) and dtype float64
+    ValueError: fixed_point: f(x0, *params) must have x0's shape ...; got shape (3,) ...
     """
     if getattr(fx, "shape", None) is None or getattr(fx, "dtype", None) is None:
         raise TypeError(
@@ -253,8 +253,11 @@ def not_converged_message(
 ) -> str:
     """The message of a fixed-point iteration that ran out of iterations.
 
-    >>> not_converged_message(0.5, 1e-12, 10)
-    'fixed_point: no convergence of x = f(x, *params) in max_iter=10 iterations: the residual ‖f(x) − x‖_∞ / (1 + ‖f(x)‖_∞) reached 5.0e-01 > tol=1e-12 (is f a contraction near the fixed point?)'
+    >>> import textwrap
+    >>> print(textwrap.fill(not_converged_message(0.5, 1e-12, 10), 80))
+    fixed_point: no convergence of x = f(x, *params) in max_iter=10 iterations: the
+    residual ‖f(x) − x‖_∞ / (1 + ‖f(x)‖_∞) reached 5.0e-01 > tol=1e-12 (is f a
+    contraction near the fixed point?)
     """
     return (
         f"fixed_point: no convergence of {what} in max_iter={max_iter} iterations: the residual "

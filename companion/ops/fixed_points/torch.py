@@ -244,7 +244,8 @@ def fixed_point(
     >>> import torch
     >>> W = torch.tensor([[0.5, 0.0], [0.25, 0.5]], dtype=torch.float64, requires_grad=True)
     >>> b = torch.ones(2, dtype=torch.float64, requires_grad=True)
-    >>> x = fixed_point(lambda x, W, b: W @ x + b, torch.zeros(2, dtype=torch.float64), W, b)
+    >>> f = lambda x, W, b: W @ x + b
+    >>> x = fixed_point(f, torch.zeros(2, dtype=torch.float64), W, b)
     >>> x.grad_fn.name(), x.detach().round(decimals=12)  # (I − W)⁻¹ b
     ('FixedPointBackward', tensor([2., 3.], dtype=torch.float64))
     >>> x.sum().backward()
@@ -259,7 +260,7 @@ def fixed_point(
     ... )
     Traceback (most recent call last):
         ...
-    companion.torch.FixedPointError: fixed_point: no convergence of x = f(x, *params) in max_iter=20 ...
+    companion.torch.FixedPointError: fixed_point: no convergence ... in max_iter=20 ...
     """
     dtype = rules.check_fixed_point(f, x0, params, _TENSOR)
     tol = rules.default_tol(dtype) if tol is None else tol

@@ -84,7 +84,8 @@ def matvec_jvp_rule(
 ) -> tuple[Array, Array]:
     """JVP: ``ẏ = Ȧ x + A ẋ``.
 
-    >>> _, y_dot = matvec_jvp_rule((jnp.eye(2), jnp.ones(2)), (jnp.ones((2, 2)), jnp.ones(2)))
+    >>> A_dot, x_dot = jnp.ones((2, 2)), jnp.ones(2)
+    >>> _, y_dot = matvec_jvp_rule((jnp.eye(2), jnp.ones(2)), (A_dot, x_dot))
     >>> y_dot.tolist()
     [3.0, 3.0]
     """
@@ -171,7 +172,8 @@ def solve_jvp_rule(
 ) -> tuple[Array, Array]:
     """JVP: ``ẋ = A⁻¹ (ḃ − Ȧ x)`` with the factors of the primal solve.
 
-    >>> x, x_dot = solve_jvp_rule((2 * jnp.eye(2), jnp.ones(2)), (jnp.eye(2), jnp.zeros(2)))
+    >>> A_dot, b_dot = jnp.eye(2), jnp.zeros(2)
+    >>> x, x_dot = solve_jvp_rule((2 * jnp.eye(2), jnp.ones(2)), (A_dot, b_dot))
     >>> x.tolist(), x_dot.tolist()
     ([0.5, 0.5], [-0.25, -0.25])
     """
@@ -216,7 +218,8 @@ def solve_custom_vjp(A: Array, b: Array) -> Array:
 
 
 def solve_fwd(A: Array, b: Array) -> tuple[Array, tuple[Any, Array]]:
-    """Forward pass: factorise once; the residuals are the factors ``(lu, piv)`` and ``x``.
+    """Forward pass: factorise once; the residuals are the factors ``(lu, piv)`` and
+    ``x``.
 
     >>> x, ((lu, piv), _) = solve_fwd(2 * jnp.eye(2), jnp.ones(2))
     >>> x.tolist(), lu.tolist()
@@ -235,7 +238,8 @@ def solve_bwd(residuals: tuple[Any, Array], x_bar: Array) -> tuple[Array, Array]
     ([[-0.25, -0.25], [0.0, 0.0]], [0.5, 0.0])
     """
     lu_factors, x = residuals
-    return rules.solve_cotangents(lu_factors, x, x_bar, jax_ops)  # type: ignore[return-value]
+    cotangents = rules.solve_cotangents(lu_factors, x, x_bar, jax_ops)
+    return cotangents  # type: ignore[return-value]
 
 
 solve_custom_vjp.defvjp(solve_fwd, solve_bwd)
@@ -330,7 +334,8 @@ def quad_form_bwd(residuals: tuple[Array, Array], y_bar: Array) -> tuple[Array, 
     ([4.0, 5.0], [[1.0, 2.0], [2.0, 4.0]])
     """
     x, Q = residuals
-    return rules.quad_form_cotangents(x, Q, y_bar, jax_ops)  # type: ignore[return-value]
+    cotangents = rules.quad_form_cotangents(x, Q, y_bar, jax_ops)
+    return cotangents  # type: ignore[return-value]
 
 
 quad_form_custom_vjp.defvjp(quad_form_fwd, quad_form_bwd)
@@ -509,7 +514,8 @@ def logdet_custom_vjp(A: Array) -> Array:
 
 
 def logdet_fwd(A: Array) -> tuple[Array, tuple[Array, Any]]:
-    """Forward pass: factorise once; the residuals are ``A`` (for the identity's size and dtype)
+    """Forward pass: factorise once; the residuals are ``A`` (for the identity's size
+    and dtype)
     and the factors ``(lu, piv)``.
 
     >>> y, (A, (lu, piv)) = logdet_fwd(2 * jnp.eye(2))
@@ -529,7 +535,8 @@ def logdet_bwd(residuals: tuple[Array, Any], y_bar: Array) -> tuple[Array]:
     [[0.0, 0.5], [0.25, 0.0]]
     """
     A, lu_factors = residuals
-    return rules.logdet_cotangents(A, lu_factors, y_bar, jax_ops)  # type: ignore[return-value]
+    cotangents = rules.logdet_cotangents(A, lu_factors, y_bar, jax_ops)
+    return cotangents  # type: ignore[return-value]
 
 
 logdet_custom_vjp.defvjp(logdet_fwd, logdet_bwd)

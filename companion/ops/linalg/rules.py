@@ -316,14 +316,16 @@ def check_inv(A: Any, array_type: str = "an array") -> None:
 
 
 def logdet(A: Array, xp: ArrayOps) -> tuple[Array, Any]:
-    """Primal: factorise ``A = P L U`` once, ``y = log |det A| = Σ log |U_ii|``; returns ``(y, lu_factors)``.
+    """Primal: factorise ``A = P L U`` once, ``y = log |det A| = Σ log |U_ii|``; returns
+    ``(y, lu_factors)``.
 
     ``|det P| = 1`` and ``det L = 1``, so only the diagonal of ``U`` counts, and
     taking ``|U_ii|`` makes the sign of ``det A`` irrelevant: any invertible
     ``A``, not only a symmetric positive definite one.
 
     >>> import numpy as np
-    >>> y, lu_factors = logdet(np.array([[0.0, 2.0], [3.0, 0.0]]), numpy_ops)  # det A = −6
+    >>> A = np.array([[0.0, 2.0], [3.0, 0.0]])  # det A = −6
+    >>> y, lu_factors = logdet(A, numpy_ops)
     >>> bool(np.isclose(y, np.log(6.0)))
     True
     """
@@ -347,7 +349,8 @@ def logdet_cotangents(
 ) -> tuple[Array | None]:
     """VJP: ``Ā = ȳ A⁻ᵀ``, by a solve with ``Aᵀ`` that reuses the factors of ``A``.
 
-    ``A`` gives only the size, dtype and device of the identity ``ȳ I`` that is solved for.
+    ``A`` gives only the size, dtype and device of the identity ``ȳ I`` that is solved
+    for.
 
     >>> import numpy as np
     >>> A = np.array([[0.0, 2.0], [3.0, 0.0]])

@@ -35,7 +35,8 @@ class MatVec(torch.autograd.Function):
     """``y = A x``. JVP: ``ẏ = Ȧ x + A ẋ``. VJP: ``Ā = ȳ xᵀ``, ``x̄ = Aᵀ ȳ``.
 
     >>> A = torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64)
-    >>> torch.func.jacfwd(MatVec.apply, argnums=1)(A, torch.ones(2, dtype=torch.float64))
+    >>> x = torch.ones(2, dtype=torch.float64)
+    >>> torch.func.jacfwd(MatVec.apply, argnums=1)(A, x)
     tensor([[1., 2.],
             [3., 4.]], dtype=torch.float64)
     """
@@ -146,7 +147,8 @@ class Solve(torch.autograd.Function):
 
 
 def solve(A: Tensor, b: Tensor) -> Tensor:
-    """``x = A⁻¹ b`` for square ``A`` ``(n, n)`` and ``b`` ``(n,)`` or ``(n, k)``; a custom rule (:class:`Solve`).
+    """``x = A⁻¹ b`` for square ``A`` ``(n, n)`` and ``b`` ``(n,)`` or ``(n, k)``; a
+    custom rule (:class:`Solve`).
 
     ``A`` is LU-factorised once; JVP ``ẋ = A⁻¹ (ḃ − Ȧ x)`` and VJP
     ``b̄ = A⁻ᵀ x̄``, ``Ā = −b̄ xᵀ`` reuse the factors. An exactly singular ``A``
@@ -154,7 +156,7 @@ def solve(A: Tensor, b: Tensor) -> Tensor:
     ``torch.linalg.LinAlgError``).
 
     >>> import torch
-    >>> A = torch.tensor([[2.0, 0.0], [0.0, 4.0]], dtype=torch.float64, requires_grad=True)
+    >>> A = torch.tensor([[2.0, 0.0], [0.0, 4.0]], dtype=torch.float64).requires_grad_()
     >>> b = torch.tensor([2.0, 2.0], dtype=torch.float64, requires_grad=True)
     >>> x = solve(A, b)
     >>> x
@@ -178,10 +180,12 @@ def solve(A: Tensor, b: Tensor) -> Tensor:
 
 
 class QuadForm(torch.autograd.Function):
-    """``y = xᵀ Q x``. JVP: ``ẏ = ẋᵀ (Q + Qᵀ) x + xᵀ Q̇ x``. VJP: ``x̄ = ȳ (Q + Qᵀ) x``, ``Q̄ = ȳ x xᵀ``.
+    """``y = xᵀ Q x``. JVP: ``ẏ = ẋᵀ (Q + Qᵀ) x + xᵀ Q̇ x``. VJP: ``x̄ = ȳ (Q + Qᵀ) x``,
+    ``Q̄ = ȳ x xᵀ``.
 
     >>> Q = torch.tensor([[1.0, 1.0], [0.0, 1.0]], dtype=torch.float64)
-    >>> torch.func.grad(QuadForm.apply)(torch.tensor([1.0, 2.0], dtype=torch.float64), Q)
+    >>> x = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    >>> torch.func.grad(QuadForm.apply)(x, Q)
     tensor([4., 5.], dtype=torch.float64)
     """
 
@@ -212,14 +216,15 @@ class QuadForm(torch.autograd.Function):
 
 
 def quad_form(x: Tensor, Q: Tensor) -> Tensor:
-    """``xᵀ Q x`` for ``x`` of shape ``(n,)`` and ``Q`` of shape ``(n, n)``, not assumed symmetric; a custom
+    """``xᵀ Q x`` for ``x`` of shape ``(n,)`` and ``Q`` of shape ``(n, n)``, not assumed
+    symmetric; a custom
     rule (:class:`QuadForm`).
 
     JVP: ``ẏ = ẋᵀ (Q + Qᵀ) x + xᵀ Q̇ x``; VJP: ``x̄ = ȳ (Q + Qᵀ) x``, ``Q̄ = ȳ x xᵀ``.
 
     >>> import torch
     >>> x = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
-    >>> Q = torch.tensor([[1.0, 1.0], [0.0, 1.0]], dtype=torch.float64, requires_grad=True)
+    >>> Q = torch.tensor([[1.0, 1.0], [0.0, 1.0]], dtype=torch.float64).requires_grad_()
     >>> y = quad_form(x, Q)
     >>> y
     tensor(7., dtype=torch.float64, grad_fn=<QuadFormBackward>)

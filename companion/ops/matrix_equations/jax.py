@@ -84,7 +84,8 @@ def lyapunov(A: Any, Q: Any) -> Array:
     that can happen.
 
     >>> import jax, jax.numpy as jnp
-    >>> A, Q = jnp.asarray([[-1.0, 1.0], [0.0, -1.0]]), jnp.asarray([[1.0, 1.0], [0.0, 1.0]])
+    >>> A = jnp.asarray([[-1.0, 1.0], [0.0, -1.0]])
+    >>> Q = jnp.asarray([[1.0, 1.0], [0.0, 1.0]])
     >>> lyapunov(A, Q).tolist()
     [[1.0, 0.75], [0.25, 0.5]]
     >>> C = jnp.asarray([[1.0, 2.0], [0.0, 1.0]])  # the loss sum(C ⊙ P): P̄ = C
@@ -119,7 +120,8 @@ def lyapunov_fwd(A: Array, Q: Array) -> tuple[Array, tuple[Any, Array]]:
 
 
 def lyapunov_bwd(residuals: tuple[Any, Array], P_bar: Array) -> tuple[Array, Array]:
-    """VJP: ``Aᵀ W + W A + P̄ = 0`` by the saved factors; ``Q̄ = W``, ``Ā = W Pᵀ + Wᵀ P``.
+    """VJP: ``Aᵀ W + W A + P̄ = 0`` by the saved factors; ``Q̄ = W``,
+    ``Ā = W Pᵀ + Wᵀ P``.
 
     >>> A = jnp.asarray([[-1.0, 1.0], [0.0, -1.0]])
     >>> Q = jnp.asarray([[1.0, 1.0], [0.0, 1.0]])
@@ -148,7 +150,8 @@ def lyapunov_vjp(A: Any, Q: Any) -> Array:
     through a custom rule.
 
     >>> import jax, jax.numpy as jnp
-    >>> A, Q = jnp.asarray([[-1.0, 1.0], [0.0, -1.0]]), jnp.asarray([[1.0, 1.0], [0.0, 1.0]])
+    >>> A = jnp.asarray([[-1.0, 1.0], [0.0, -1.0]])
+    >>> Q = jnp.asarray([[1.0, 1.0], [0.0, 1.0]])
     >>> C = jnp.asarray([[1.0, 2.0], [0.0, 1.0]])  # the loss sum(C ⊙ P): P̄ = C
     >>> jax.grad(lambda Q: jnp.sum(C * lyapunov_vjp(A, Q)))(Q).tolist()
     [[0.5, 1.25], [0.25, 1.25]]

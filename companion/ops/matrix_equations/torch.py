@@ -110,8 +110,10 @@ def lyapunov(A: Tensor, Q: Tensor) -> Tensor:
     ``torch.linalg.LinAlgError``); a nearly singular one gives an inaccurate ``P``.
 
     >>> import torch
-    >>> A = torch.tensor([[-1.0, 1.0], [0.0, -1.0]], dtype=torch.float64, requires_grad=True)
-    >>> Q = torch.tensor([[1.0, 1.0], [0.0, 1.0]], dtype=torch.float64, requires_grad=True)
+    >>> A = torch.tensor([[-1.0, 1.0], [0.0, -1.0]], dtype=torch.float64)
+    >>> A.requires_grad_(True) is A
+    True
+    >>> Q = torch.tensor([[1.0, 1.0], [0.0, 1.0]], dtype=torch.float64).requires_grad_()
     >>> P = lyapunov(A, Q)
     >>> P
     tensor([[1.0000, 0.7500],
@@ -127,7 +129,7 @@ def lyapunov(A: Tensor, Q: Tensor) -> Tensor:
     >>> lyapunov(torch.zeros(2, 2, dtype=torch.float64), Q)
     Traceback (most recent call last):
         ...
-    companion.torch.SingularMatrixError: lyapunov: A must have no two eigenvalues with λᵢ + λⱼ = 0 ...
+    companion.torch.SingularMatrixError: lyapunov: A must have no two eigenvalues ...
     """
     rules.check_lyapunov(A, Q, _TENSOR)
     P, _, _ = Lyapunov.apply(A, Q)

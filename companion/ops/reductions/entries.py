@@ -106,8 +106,8 @@ def derive_norm() -> Derivation:
     every nonzero ``x``, where the norm is differentiable. The value at ``x = 0`` is a
     choice (the subgradient 0), confirmed numerically by the tests, not here.
 
-    >>> derive_norm().jacobians["x"][0, :3]
-    Matrix([[x00/sqrt(x00**2 + x01**2 + x02**2), x01/sqrt(x00**2 + x01**2 + x02**2), x02/sqrt(x00**2 + x01**2 + x02**2)]])
+    >>> derive_norm().jacobians["x"][0, :2]
+    Matrix([[x00/sqrt(x00**2 + x01**2 + x02**2), x01/sqrt(x00**2 + x01**2 + x02**2)]])
     """
     x = np.empty(_SHAPE, dtype=object)
     for i, j in np.ndindex(*_SHAPE):

@@ -150,7 +150,8 @@ def softmax_vjp(x: Any) -> Array:
 
 @jax.custom_jvp
 def logsumexp_custom_jvp(x: Array) -> Array:
-    """``log Σ_j exp x_j`` over the last axis with the JVP rule :func:`logsumexp_jvp_rule`."""
+    """``log Σ_j exp x_j`` over the last axis with the JVP rule
+    :func:`logsumexp_jvp_rule`."""
     return rules.logsumexp(x, jax_ops)
 
 
@@ -158,7 +159,8 @@ def logsumexp_custom_jvp(x: Array) -> Array:
 def logsumexp_jvp_rule(
     primals: tuple[Array], tangents: tuple[Array]
 ) -> tuple[Array, Array]:
-    """JVP: ``ẏ = ⟨s, ẋ⟩`` with ``s`` from :func:`softmax_custom_jvp`, so second derivatives use its rule.
+    """JVP: ``ẏ = ⟨s, ẋ⟩`` with ``s`` from :func:`softmax_custom_jvp`, so second
+    derivatives use its rule.
 
     >>> y, y_dot = logsumexp_jvp_rule((jnp.zeros(2),), (jnp.asarray([4.0, 0.0]),))
     >>> y_dot.tolist()
@@ -179,7 +181,7 @@ def logsumexp(x: Any) -> Array:
 
     >>> import jax, jax.numpy as jnp
     >>> x = jnp.asarray([[1e4, 1e4], [-jnp.inf, -jnp.inf]])
-    >>> [round(y, 2) for y in logsumexp(x).tolist()]  # float32: 1e4 + log 2, to its precision
+    >>> [round(y, 2) for y in logsumexp(x).tolist()]  # float32: 1e4 + log 2
     [10000.69, -inf]
     >>> jax.grad(lambda x: logsumexp(x).sum())(x).tolist()
     [[0.5, 0.5], [0.0, 0.0]]
@@ -296,7 +298,8 @@ def norm_fwd(x: Array) -> tuple[Array, tuple[Array, Array]]:
 def norm_bwd(residuals: tuple[Array, Array], r_bar: Array) -> tuple[Array]:
     """VJP: ``x̄ = r̄ u`` with ``u = x / r`` (``u = 0`` at ``x = 0``).
 
-    >>> norm_bwd((jnp.asarray([3.0, 4.0]), jnp.asarray(5.0)), jnp.asarray(1.0))[0].tolist()
+    >>> residuals = (jnp.asarray([3.0, 4.0]), jnp.asarray(5.0))
+    >>> norm_bwd(residuals, jnp.asarray(1.0))[0].tolist()
     [0.6000000238418579, 0.800000011920929]
     """
     x, r = residuals

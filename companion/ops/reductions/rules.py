@@ -56,7 +56,8 @@ Array = Any
 
 
 def _finite_max(x: Array, xp: ArrayOps) -> Array:
-    """The shift ``m = max_j x_j`` over the last axis (kept, length 1), or 0 where that max is ±inf.
+    """The shift ``m = max_j x_j`` over the last axis (kept, length 1), or 0 where that
+    max is ±inf.
 
     Any finite shift gives the same value and derivative; the max is the one
     that makes every exponent ``x_j − m ≤ 0``. A row of ``−inf`` would give
@@ -77,7 +78,8 @@ def _finite_max(x: Array, xp: ArrayOps) -> Array:
 
 
 def logsumexp(x: Array, xp: ArrayOps) -> Array:
-    """Primal: ``y = m + log Σ_j exp(x_j − m)``, ``m = max_j x_j`` (the last axis is reduced).
+    """Primal: ``y = m + log Σ_j exp(x_j − m)``, ``m = max_j x_j`` (the last axis is
+    reduced).
 
     Equal to ``log Σ_j exp x_j`` for any shift ``m``; with the max, every
     exponent is ``≤ 0`` and one of them is ``0``, so nothing overflows and the
@@ -165,7 +167,8 @@ def softmax_tangent(s: Array, x_dot: Array) -> Array:
 
 
 def softmax_cotangent(s: Array, s_bar: Array) -> Array:
-    """VJP: ``x̄ = s ⊙ (s̄ − ⟨s, s̄⟩)``: the JVP formula, as the Jacobian ``diag(s) − s sᵀ`` is symmetric.
+    """VJP: ``x̄ = s ⊙ (s̄ − ⟨s, s̄⟩)``: the JVP formula, as the Jacobian
+    ``diag(s) − s sᵀ`` is symmetric.
 
     >>> import numpy as np
     >>> softmax_cotangent(
@@ -201,7 +204,8 @@ def norm(x: Array, xp: ArrayOps) -> Array:
 
 
 def norm_direction(x: Array, r: Array, xp: ArrayOps) -> Array:
-    """The residual of ``norm``'s rules: ``u = x / r`` where ``r > 0``, and ``u = 0`` where ``r = 0``.
+    """The residual of ``norm``'s rules: ``u = x / r`` where ``r > 0``, and ``u = 0``
+    where ``r = 0``.
 
     ``u`` is the gradient of ``r``; at ``x = 0`` it is the chosen subgradient 0
     (the subgradient of least norm). Two ``where``: the inner one makes the

@@ -99,7 +99,8 @@ def softmax(x: Tensor) -> Tensor:
 
 class LogSumExp(torch.autograd.Function):
     """``y = log Σ_j exp x_j`` over the last axis. JVP ``ẏ = ⟨s, ẋ⟩``; VJP ``x̄ = ȳ s``,
-    with ``s = Softmax.apply(x)``, so second derivatives come from :class:`Softmax`'s rules
+    with ``s = Softmax.apply(x)``, so second derivatives come from :class:`Softmax`'s
+    rules
     (except forward-over-forward, 0 in PyTorch 2.13: see the module's docstring).
 
     >>> x = torch.tensor([0.0, 0.0], dtype=torch.float64)
