@@ -1,5 +1,8 @@
 """``python -m companion verify``: every check on every op, one row per op and check.
 
+``python -m companion grade``: grades a capstone project submission (see
+:mod:`companion.projects.grade`).
+
 Runs the checks of the frameworks that are installed and says which
 framework it skipped and the extra that installs it (a course may install
 only one). Exits with status 1 if any check that ran fails. ``--op NAME`` and
@@ -19,7 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     verify = sub.add_parser("verify", help="run every check on every op")
     verify.add_argument("--op", action="append", help="only this op (repeatable)")
     verify.add_argument("--check", action="append", help="only checks whose name contains this (repeatable)")
+    grade = sub.add_parser("grade", help="grade a capstone project submission")
+    from companion.projects import grade as grader
+
+    grader.add_arguments(grade)
     args = parser.parse_args(argv)
+    if args.command == "grade":
+        return grader.run(grade, args)
 
     from companion import verify as battery
     from companion._extras import EXTRAS, installed

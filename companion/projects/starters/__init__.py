@@ -1,0 +1,5 @@
+"""The starter files of the capstone projects, one per project (``<name>.py``, ``# %%`` cells).
+
+They are copied out by ``python -m companion grade <project> --starter <out>``;
+importing one runs nothing but definitions.
+"""
