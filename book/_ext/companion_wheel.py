@@ -120,11 +120,18 @@ def build_wheel(root: Path, cache: Path) -> Path:
                                 ignore=shutil.ignore_patterns("__pycache__"))
             else:
                 shutil.copy2(root / name, source / name)
-        result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
-                                 "-w", tmp, str(source)], capture_output=True, text=True)
-        if result.returncode != 0:
-            raise ExtensionError("could not build the companion's wheel:\n"
-                                 + result.stdout[-3000:] + result.stderr[-3000:])
+        # With the environment's setuptools first (offline, quick), then, if that one is
+        # too old for pyproject.toml, in pip's isolated build environment.
+        outputs = []
+        for isolation in (["--no-build-isolation"], []):
+            result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
+                                     *isolation, "-w", tmp, str(source)],
+                                    capture_output=True, text=True)
+            outputs.append(result.stdout[-2000:] + result.stderr[-2000:])
+            if result.returncode == 0:
+                break
+        else:
+            raise ExtensionError("could not build the companion's wheel:\n" + "\n".join(outputs))
         (built,) = Path(tmp).glob("jvp_vjp_companion-*.whl")
         wheel = cache / built.name
         os.replace(built, wheel)
