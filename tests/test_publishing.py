@@ -179,6 +179,7 @@ def test_the_pages_workflow_builds_what_make_book_builds() -> None:
     assert build["run"].strip() == "make book PYTHON=python"
     assert build["env"]["PIP_EXTRA_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
     assert set(build["env"]) == {"PIP_EXTRA_INDEX_URL", "BOOK_BASE_URL", "BOOK_REPOSITORY_URL"}
+    assert build["env"]["BOOK_REPOSITORY_URL"] == "${{ vars.BOOK_REPOSITORY_URL }}"  # empty by default
     (upload,) = [s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@")]
     assert upload["with"]["path"] == "_build/html"
     deploy = workflow["jobs"]["deploy"]
