@@ -97,7 +97,9 @@ def raises_exception_problems(html_dir: Path) -> list[str]:
     problems = []
     for path in notebooks:
         docname = str(path.relative_to(sources).with_suffix(""))
-        code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        # The page's code cells (not the download's first cell, which installs the companion).
+        code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"
+                and "companion-setup" not in c.metadata.get("tags", [])]
         source = sources / f"{docname}.md"
         text = source.read_text(encoding="utf-8") if source.is_file() else ""
         lines = [text.count("\n", 0, m.start()) + 1
