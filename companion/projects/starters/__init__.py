@@ -1,4 +1,4 @@
-"""The starter files of the capstone projects, one per project (``<name>.py``, ``# %%`` cells).
+"""The starter files of the capstone projects: ``<name>.py``, with ``# %%`` cells.
 
 They are copied out by ``python -m companion grade <project> --starter <out>``;
 importing one runs nothing but definitions.

@@ -49,7 +49,8 @@ class LogCosh(torch.autograd.Function):
     @staticmethod
     def setup_context(ctx, inputs, output):
         # TODO: save what backward and jvp need (save_for_backward, save_for_forward).
-        # Save inputs or outputs, not intermediates: double backward must see how they depend on x.
+        # Save inputs or outputs, not intermediates of forward: double backward
+        # must see how the residuals depend on x.
         raise NotImplementedError("LogCosh.setup_context: save the residuals")
 
     @staticmethod
@@ -121,7 +122,8 @@ def jax_logcosh_vjp(x):
 
 # %%
 if __name__ == "__main__":
-    x = torch.tensor([-800.0, -1.0, 0.0, 2.0, 800.0], dtype=torch.float64, requires_grad=True)
+    x = torch.tensor([-800.0, -1.0, 0.0, 2.0, 800.0], dtype=torch.float64,
+                     requires_grad=True)
     print(torch_logcosh(x))
     # TODO: compare torch_logcosh's forward + backward time with the naive
     # torch.log(torch.cosh(x)) and its autograd, e.g. with torch.utils.benchmark.Timer.

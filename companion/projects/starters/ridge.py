@@ -45,8 +45,8 @@ class Ridge(torch.autograd.Function):
 
     @staticmethod
     def forward(A, b, lam):
-        # TODO: factorise M = AᵀA + λI (torch.linalg.cholesky), solve (torch.cholesky_solve);
-        # return (x, L).
+        # TODO: factorise M = AᵀA + λI (torch.linalg.cholesky), solve
+        # (torch.cholesky_solve); return (x, L).
         raise NotImplementedError("Ridge.forward: return (x, L)")
 
     @staticmethod
@@ -56,7 +56,8 @@ class Ridge(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, x_bar, L_bar):
-        # TODO: one gradient per input of forward (None where ctx.needs_input_grad is False).
+        # TODO: one gradient per input of forward (None where
+        # ctx.needs_input_grad is False).
         raise NotImplementedError("Ridge.backward: return (A_bar, b_bar, lam_bar)")
 
     @staticmethod
@@ -69,7 +70,7 @@ class Ridge(torch.autograd.Function):
 def torch_ridge(A, b, lam):
     # TODO: TypeError/ValueError naming the argument (A, b or lam) for: a non-tensor,
     # a non-float dtype, A not a matrix, b not of shape (m,), lam not a scalar.
-    raise NotImplementedError("torch_ridge: validate, then call Ridge.apply and return x")
+    raise NotImplementedError("torch_ridge: validate, then return Ridge.apply(...)[0]")
 
 
 # %% [markdown]
