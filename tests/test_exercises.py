@@ -4,7 +4,7 @@ titled after it, and every "Exercise N.M" the text mentions exists.
 
 How exercises are written (book/*.md)::
 
-    :::{admonition} Exercise 7.1
+    :::{admonition} Exercise 7.1 · ★★ · derive
     ...
     :::
 
@@ -28,7 +28,9 @@ from conftest import BOOK, source_pages
 
 #: A directive's opening fence and its argument (the title of admonitions and dropdowns).
 DIRECTIVE = re.compile(r"^[ \t]*(?::{3,}|`{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<title>.*?)[ \t]*$", re.M)
-TITLE = re.compile(r"(?P<solution>Solution to )?Exercise (?P<chapter>\d+)\.(?P<number>\d+)")
+#: "Exercise 7.1 · ★★ · derive" (stars and kind: tests/test_course_style.py), "Solution to Exercise 7.1".
+TITLE = re.compile(r"(?P<solution>Solution to )?Exercise (?P<chapter>\d+)\.(?P<number>\d+)"
+                   r"(?(solution)| · ★{1,3} · (?:derive|implement|debug))")
 #: "Exercise 5.2" in prose or code comments; with "{ref}`ch-adjoints`, " before it, the
 #: chapter it names.
 MENTION = re.compile(r"(?:\{ref\}`(?:[^`<]*<)?(?P<label>[\w:.-]+?)>?`,?\s+)?"
@@ -69,7 +71,7 @@ def exercise_titles(page: Path) -> tuple[list[Title], list[str]]:
         parsed = TITLE.fullmatch(title)
         if not parsed:
             problems.append(f"{docname(page)}.md:{line}: {{{match.group('name')}}} {title!r} is not "
-                            "titled 'Exercise N.M' or 'Solution to Exercise N.M'")
+                            "titled 'Exercise N.M · ★… · kind' or 'Solution to Exercise N.M'")
             continue
         titles.append(Title(docname(page), line, title, bool(parsed.group("solution")),
                             int(parsed.group("chapter")), int(parsed.group("number"))))
@@ -194,9 +196,12 @@ def test_the_exercise_checks_catch_mistakes(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text(
         "(ch-x)=\n# X\n\nAs in {ref}`ch-x`, Exercise 3.2, and Exercise 9.9.\n\n## Exercises\n\n"
-        ":::{admonition} Exercise 3.1\nA.\n:::\n\n:::{dropdown} Solution to Exercise 3.1\nA.\n:::\n\n"
-        ":::{admonition} Exercise 3.3\nB.\n:::\n\n:::{dropdown} Solution to Exercise 3.2\nB.\n:::\n\n"
-        "::::{admonition} Excercise 3.4\nC.\n::::\n\n:::{admonition} Exercise 4.4\nD.\n:::\n")
+        ":::{admonition} Exercise 3.1 · ★ · derive\nA.\n:::\n\n"
+        ":::{dropdown} Solution to Exercise 3.1\nA.\n:::\n\n"
+        ":::{admonition} Exercise 3.3 · ★★ · implement\nB.\n:::\n\n"
+        ":::{dropdown} Solution to Exercise 3.2\nB.\n:::\n\n"
+        "::::{admonition} Excercise 3.4 · ★ · derive\nC.\n::::\n\n"
+        ":::{admonition} Exercise 4.4 · ★★★ · debug\nD.\n:::\n")
 
     def check(chapter: str | None) -> list[str]:
         return [p.split(": ", 1)[1] for p in numbering_problems(page, chapter)]
@@ -205,15 +210,15 @@ def test_the_exercise_checks_catch_mistakes(tmp_path: Path) -> None:
     exercises = {(t.chapter, t.number): "page" for t in exercise_titles(page)[0] if not t.solution}
     mentions = mention_problems(page, exercises, {"page": "2"}, {"ch-x": "page"})
     assert fast == [
-        "{admonition} 'Excercise 3.4' is not titled 'Exercise N.M' or 'Solution to Exercise N.M'",
-        "'Exercise 3.3' is exercise 2 of the page",
-        "'Exercise 4.4' is exercise 3 of the page",
-        "'Exercise 4.4': the page's exercises are 3.x",
+        "{admonition} 'Excercise 3.4 · ★ · derive' is not titled 'Exercise N.M · ★… · kind' or 'Solution to Exercise N.M'",
+        "'Exercise 3.3 · ★★ · implement' is exercise 2 of the page",
+        "'Exercise 4.4 · ★★★ · debug' is exercise 3 of the page",
+        "'Exercise 4.4 · ★★★ · debug': the page's exercises are 3.x",
         "Exercise 3.3 has no 'Solution to Exercise 3.3'",
         "Exercise 4.4 has no 'Solution to Exercise 4.4'",
         "'Solution to Exercise 3.2' solves no exercise of the page",
     ], fast
-    assert "'Exercise 3.1' is in chapter 2" in with_chapter
+    assert "'Exercise 3.1 · ★ · derive' is in chapter 2" in with_chapter
     assert [m.split(": ", 1)[1] for m in mentions] == [
         "mentions Exercise 3.2, which does not exist",
         "{ref}`ch-x` is chapter 2, but the text says Exercise 3.2",

@@ -38,6 +38,8 @@ def expected_label_prefix(page: Path) -> str:
     rel = page.relative_to(BOOK)
     if rel.parts[0] == "appendices":
         return "app-"
+    if rel.parts[0] == "projects":  # (projects)= and (project-logcosh)=
+        return "project"
     if rel.name == "index.md":
         return "part-"
     return "ch-"
