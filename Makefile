@@ -10,7 +10,7 @@ SPHINX  := $(BIN)/sphinx-build -c . book
 LATEXDIR := _build/latex
 STUDENTDIR := _build/student
 
-.PHONY: book test pdf serve bench results verify dist lock clean help
+.PHONY: book test pdf check-tex student instructor serve bench results verify dist lock clean help
 
 help:
 	@echo "make book   build the HTML book into _build/html"
