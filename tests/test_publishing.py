@@ -22,7 +22,7 @@ import yaml
 from conftest import BOOK, ROOT, build_failure, executed_pages, sphinx_build
 
 sys.path.insert(0, str(BOOK / "_ext"))
-from companion_wheel import frameworks_used  # noqa: E402
+from companion_wheel import also_used, frameworks_used  # noqa: E402
 
 import companion  # noqa: E402
 
@@ -45,6 +45,7 @@ kernelspec:
 
 ```{code-cell} python3
 import jax.numpy as jnp
+import matplotlib
 
 float(jnp.sin(0.5))
 ```
@@ -107,6 +108,7 @@ def test_the_site_ships_the_wheel_and_the_notebook_starts_by_installing_it(
     wanted = (f'"jvp-vjp-companion[jax] @ {EXAMPLE_SITE}_static/wheels/{WHEEL}"' if build == "on"
               else f'"jvp-vjp-companion[jax]=={companion.__version__}"')
     assert f"COMPANION = {wanted}" in first.source
+    assert 'NEEDS = [("companion", COMPANION), ("matplotlib", "matplotlib")]' in first.source
     assert "download.pytorch.org" not in first.source  # a JAX page installs no PyTorch
 
 
@@ -127,6 +129,7 @@ def test_every_downloaded_notebook_starts_with_the_set_up_cell(built_book: Path)
         spec = re.search(r'COMPANION = "([^"]+)"', first.source).group(1)
         assert spec.startswith(f"jvp-vjp-companion[{','.join(extras)}]" if extras
                                else "jvp-vjp-companion"), (page, spec)
+        assert ('("matplotlib", "matplotlib")' in first.source) == bool(also_used(code)), page
         assert not [c for c in nb.cells[1:] if "companion-setup" in c.metadata.get("tags", [])]
 
 

@@ -243,11 +243,12 @@ def test_the_wheel_installs_with_one_framework_and_passes_its_checks(
 def test_the_set_up_cell_installs_the_companion_where_it_is_missing(
         wheel: Path, venvs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory,
         capsys: pytest.CaptureFixture[str]) -> None:
-    """The cell of a JAX notebook, in an environment with JAX and without the companion.
+    """The cell of a JAX notebook that plots, in an environment with JAX and without
+    the companion or matplotlib.
 
     The environment of the ``jax`` extra, with the companion uninstalled (its
     dependencies stay); the cell installs it again from the wheel's URL, as a
-    notebook downloaded from the site does.
+    notebook downloaded from the site does, and matplotlib from the package index.
     """
     python = venv_for("jax", venvs, wheel, tmp_path_factory)
     elsewhere = python.parents[2]
@@ -256,16 +257,18 @@ def test_the_set_up_cell_installs_the_companion_where_it_is_missing(
     missing = subprocess.run([str(python), "-c", "import companion"], cwd=elsewhere,
                              env=clean_env(), capture_output=True, text=True)
     assert missing.returncode != 0 and "No module named 'companion'" in missing.stderr
-    cell = setup_cell(f"jvp-vjp-companion[jax] @ {wheel.as_uri()}", ["jax"])
+    assert subprocess.run([str(python), "-c", "import matplotlib"], cwd=elsewhere,
+                          env=clean_env(), capture_output=True).returncode != 0
+    cell = setup_cell(f"jvp-vjp-companion[jax] @ {wheel.as_uri()}", ["jax"], ["matplotlib"])
     start = time.perf_counter()
-    out = run([str(python), "-c", cell + "\nprint(companion.__file__, companion.__version__)"],
-              cwd=elsewhere).stdout.split()
+    out = run([str(python), "-c", cell + "\nimport matplotlib\n"
+               "print(companion.__file__, companion.__version__)"], cwd=elsewhere).stdout.split()
     seconds = time.perf_counter() - start
     assert Path(out[-2]).resolve().is_relative_to(python.parents[1].resolve())
     assert out[-1] == companion.__version__
     # Run again: the companion is there now, so the cell installs nothing.
     start = time.perf_counter()
     run([str(python), "-c", cell.replace('"pip"', '"no-such-module"')], cwd=elsewhere)
-    record("set-up cell (installs the companion)", f"{seconds:.1f} s")
-    show(capsys, f"set-up cell: installed the companion in {seconds:.1f} s; "
+    record("set-up cell (installs the companion and matplotlib)", f"{seconds:.1f} s")
+    show(capsys, f"set-up cell: installed the companion and matplotlib in {seconds:.1f} s; "
                  f"a second run installs nothing ({time.perf_counter() - start:.1f} s)")

@@ -6,7 +6,8 @@ the package's files, so the source tree gets no ``build/`` folder) into
 ``_build/wheels/`` and rebuilds it only when a file of the package is newer. Each
 downloaded notebook (:mod:`notebook_downloads`) starts with :func:`setup_cell`, which
 installs the companion, with the extras of the frameworks the notebook imports, when
-``import companion`` fails: in a fresh Jupyter kernel, on Colab or on Binder.
+``import companion`` fails (in a fresh Jupyter kernel, on Colab or on Binder), and
+matplotlib when the notebook plots and the kernel lacks it.
 
 Where the cell installs from (:func:`install_spec`):
 
@@ -24,6 +25,8 @@ Where the cell installs from (:func:`install_spec`):
 ['torch', 'jax']
 >>> frameworks_used(["import companion", "import jaxopt"])
 []
+>>> also_used(["import matplotlib.pyplot as plt"]), also_used(["import numpy"])
+(['matplotlib'], [])
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ WHEELS = "_static/wheels"  # in the HTML output
 #: The files of the source tree that make the wheel (see pyproject.toml).
 PACKAGE_FILES = ("pyproject.toml", "README.md", "LICENSE", "companion")
 FRAMEWORKS = ("torch", "jax")
+#: Modules the pages import that no extra of the companion brings: module -> requirement.
+ALSO = {"matplotlib": "matplotlib"}
 _IMPORTS = re.compile(r"^\s*(?:import|from)\s+(?:companion\.)?(torch|jax)\b"
                       r"|\bcompanion\.(torch|jax)\b|^\s*from\s+companion\s+import\s+.*\b(torch|jax)\b",
                       re.M)
@@ -61,6 +66,12 @@ def frameworks_used(sources: Iterable[str]) -> list[str]:
     return [f for f in FRAMEWORKS if f in found]
 
 
+def also_used(sources: Iterable[str]) -> list[str]:
+    """The modules of :data:`ALSO` that the code cells import."""
+    text = "\n".join(sources)
+    return [m for m in ALSO if re.search(rf"^\s*(?:import|from)\s+{m}\b", text, re.M)]
+
+
 def install_spec(version: str, extras: list[str], *, base_url: str, wheel_name: str,
                  from_index: bool = False) -> str:
     """What ``pip install`` gets: the site's wheel by URL, or the distribution by name."""
@@ -70,28 +81,35 @@ def install_spec(version: str, extras: list[str], *, base_url: str, wheel_name: 
     return f"{name}=={version}"
 
 
-def setup_cell(spec: str, extras: list[str]) -> str:
-    """The source of the notebooks' first cell: install the companion when it is missing.
+def setup_cell(spec: str, extras: list[str], also: Iterable[str] = ()) -> str:
+    """The source of the notebooks' first cell: install what the notebook needs and lacks.
 
-    Plain Python (no ``%pip``), so it runs in any kernel; pip installs into the
-    kernel's own environment (``sys.executable``). PyTorch comes from PyTorch's CPU
-    index when pip has to install it (a hosted service usually has it already).
+    The companion (``spec``) when ``import companion`` fails, and each module of
+    ``also`` (:data:`ALSO`: imported by the pages, brought by no extra) that is
+    missing. Plain Python (no ``%pip``), so it runs in any kernel; pip installs into
+    the kernel's own environment (``sys.executable``). PyTorch comes from PyTorch's
+    CPU index when pip has to install it (a hosted service usually has it already).
     """
     torch_index = ('"--extra-index-url", "https://download.pytorch.org/whl/cpu",\n                    '
                    if "torch" in extras else "")
     name = f"{DISTRIBUTION}[{','.join(extras)}]" if extras else DISTRIBUTION
+    needs = ", ".join(['("companion", COMPANION)', *(f'("{m}", "{ALSO[m]}")' for m in also)])
     return f'''\
 # Set-up: installs the book's companion package, {name}, if this kernel
-# does not have it (a fresh Jupyter kernel, Colab, Binder).
+# does not have it (a fresh Jupyter kernel, Colab, Binder), and what else it lacks.
 import importlib
 import importlib.util
 import subprocess
 import sys
 
 COMPANION = "{spec}"
-if importlib.util.find_spec("companion") is None:
+# (module, what pip installs when the module is missing)
+NEEDS = [{needs}]
+missing = [requirement for module, requirement in NEEDS
+           if importlib.util.find_spec(module) is None]
+if missing:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
-                    {torch_index}COMPANION], check=True)
+                    {torch_index}*missing], check=True)
     importlib.invalidate_caches()
 import companion'''
 
@@ -165,7 +183,7 @@ def notebook_setup_cell(app: Sphinx, code_sources: list[str]) -> str:
     spec = install_spec(companion.__version__, extras, base_url=app.config.html_baseurl or "",
                         wheel_name=wheel.name if wheel else "",
                         from_index=app.config.companion_from_index or wheel is None)
-    return setup_cell(spec, extras)
+    return setup_cell(spec, extras, also_used(code_sources))
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
