@@ -154,7 +154,11 @@ def test_make_book_installs_the_constraints_and_builds_into_build_html() -> None
 
 
 def python_version() -> str:
-    return f"{sys.version_info.major}.{sys.version_info.minor}"
+    """The Python both recipes use: the oldest the companion supports (pyproject.toml)."""
+    import tomllib
+
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    return re.fullmatch(r">=\s*(\d+\.\d+)", requires).group(1)
 
 
 def test_read_the_docs_builds_what_make_book_builds() -> None:
@@ -162,7 +166,7 @@ def test_read_the_docs_builds_what_make_book_builds() -> None:
     assert config["version"] == 2
     build = config["build"]
     assert build["os"].startswith("ubuntu-")
-    assert build["tools"]["python"] == python_version()  # the version of the book's .venv
+    assert build["tools"]["python"] == python_version()
     commands = [shlex.split(c) for c in build["commands"]]
     makes = [c for c in commands if "make" in c]
     assert len(makes) == 1 and makes[0][makes[0].index("make"):] == ["make", "book", "PYTHON=python"]
