@@ -136,6 +136,7 @@ def test_the_student_pdf_has_exercises_and_no_solutions(student_html: Path, buil
     pdf = latex / built_pdf.name
 
     def text(path: Path) -> str:
+        require_programs("pdftotext")
         return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
                               check=True).stdout
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BOOK, source_pages
+from conftest import BOOK, require_programs, source_pages
 
 #: Code in the book's pages (cells and listings, also the API reference's examples)
 #: fits in 88 columns: wider lines scroll sideways in HTML and wrap with ↪ in the PDF.
@@ -74,6 +74,7 @@ def test_the_bibliography_is_one_chapter_of_the_pdf(built_pdf: Path) -> None:
 
 
 def pages_text(pdf: Path) -> list[str]:
+    require_programs("pdftotext")
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
     return text.split("\f")
