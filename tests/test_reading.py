@@ -154,6 +154,23 @@ def test_a_part_page_lists_exactly_its_chapters(part: Path) -> None:
                          part.read_text()), f"{part} promises what does not exist"
 
 
+def test_the_landing_page_counts_the_chapters_each_part_has() -> None:
+    """"**Part II · In the frameworks** (9 chapters)": the titles of the landing page's
+    table of contents, and the number of pages in each part's own toctree."""
+    landing = BOOK / "index.md"
+    text = landing.read_text()
+    captions = dict(re.findall(r"^(.+?) <([\w/-]+)>$", text, re.M))  # caption -> docname
+    said = re.findall(r"^- \*\*(.+?)\*\* \((\d+) (?:chapters|projects)\)", text, re.M)
+    assert len(said) >= 5, said
+    for caption, count in said:
+        assert caption in captions, f"the landing page names {caption!r}, not in its toctree"
+        pages = toctree_entries(BOOK / f"{captions[caption]}.md")
+        assert int(count) == len(pages), f"{caption}: the landing page says {count}, it has {len(pages)}"
+    named = {caption for caption, _ in said}
+    missing = [c for c in captions if c not in named and c != "Appendices"]
+    assert not missing, f"parts of the book the landing page does not describe: {missing}"
+
+
 def test_the_landing_page_names_every_part_and_promises_nothing_missing() -> None:
     landing = BOOK / "index.md"
     text = landing.read_text()
