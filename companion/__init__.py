@@ -24,7 +24,8 @@ Modules:
   namespaces; :mod:`companion.derivation`: the machinery of the derivations.
 
 >>> import companion, sys
->>> companion.__version__ == __import__("importlib.metadata").metadata.version("jvp-vjp-companion")
+>>> from importlib.metadata import version
+>>> companion.__version__ == version("jvp-vjp-companion")
 True
 """
 

@@ -212,9 +212,8 @@ def taylor_remainder(
     ``r(h) = O(h²)``: a log-log slope of 2.
 
     >>> import numpy as np
-    >>> data = taylor_remainder(
-    ...     np.sin, (np.array([0.3, 1.2]),), lambda p, t: (np.sin(p[0]), np.cos(p[0]) * t[0])
-    ... )
+    >>> jvp = lambda p, t: (np.sin(p[0]), np.cos(p[0]) * t[0])
+    >>> data = taylor_remainder(np.sin, (np.array([0.3, 1.2]),), jvp)
     >>> data.h.shape, round(data.slope, 1)
     ((10,), 2.0)
     """

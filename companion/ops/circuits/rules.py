@@ -190,12 +190,9 @@ def circuit_expectation(
     >>> import numpy as np
     >>> from companion.xp import numpy_ops
     >>> bell = (("H", (0,)), ("CNOT", (0, 1)))
-    >>> round(
-    ...     float(
-    ...         circuit_expectation(np.zeros(0), bell, ((1.0, "ZZ"), (0.5, "XX")), 2, numpy_ops)
-    ...     ),
-    ...     12,
-    ... )
+    >>> observable = ((1.0, "ZZ"), (0.5, "XX"))
+    >>> y = circuit_expectation(np.zeros(0), bell, observable, 2, numpy_ops)
+    >>> round(float(y), 12)
     1.5
     """
     state = circuit_state(theta, gates, n_qubits, xp)

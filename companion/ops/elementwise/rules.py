@@ -83,9 +83,8 @@ def sin_mul_cotangents(
     ... )
     >>> x_bar, y_bar.shape
     (array([3., 3.]), (3, 1))
-    >>> sin_mul_cotangents(np.zeros(2), np.ones(2), np.ones(2), numpy_ops, needs=(False, True))[
-    ...     0
-    ... ] is None
+    >>> x, y, out_bar = np.zeros(2), np.ones(2), np.ones(2)
+    >>> sin_mul_cotangents(x, y, out_bar, numpy_ops, needs=(False, True))[0] is None
     True
     """
     x_bar = xp.sum_to_shape(out_bar * y * xp.cos(x), x.shape) if needs[0] else None

@@ -93,9 +93,8 @@ class Sin(torch.autograd.Function):
     second derivatives come from SinBackward's own rules.
 
     >>> x = torch.tensor([0.0, 1.0], dtype=torch.float64)
-    >>> torch.allclose(
-    ...     torch.func.hessian(lambda x: Sin.apply(x).sum())(x), torch.diag(-torch.sin(x))
-    ... )
+    >>> hessian = torch.func.hessian(lambda x: Sin.apply(x).sum())(x)
+    >>> torch.allclose(hessian, torch.diag(-torch.sin(x)))
     True
     """
 
