@@ -160,6 +160,17 @@ def built_pdf(built_book: Path) -> Path:
 
 # -- The sources -------------------------------------------------------------------
 
+#: The front matter of an executed page (a MyST notebook), for the tests' sample books.
+NOTEBOOK_FRONT_MATTER = """---
+jupytext:
+  text_representation:
+    format_name: myst
+kernelspec:
+  name: python3
+  display_name: Python 3
+---
+"""
+
 def source_pages() -> list[Path]:
     """Every page of the book (not the files of _ext, _static, _templates)."""
     return sorted(p for p in BOOK.rglob("*.md")

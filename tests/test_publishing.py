@@ -19,7 +19,7 @@ import nbformat
 import pytest
 import yaml
 
-from conftest import BOOK, ROOT, build_failure, executed_pages, sphinx_build
+from conftest import BOOK, NOTEBOOK_FRONT_MATTER, ROOT, build_failure, executed_pages, sphinx_build
 
 sys.path.insert(0, str(BOOK / "_ext"))
 from companion_wheel import also_used, frameworks_used  # noqa: E402
@@ -31,15 +31,7 @@ WHEEL = f"jvp_vjp_companion-{companion.__version__}-py3-none-any.whl"
 EXAMPLE_REPOSITORY = "https://github.com/example-org/example-book"
 EXAMPLE_SITE = "https://example.org/book/"
 
-SMALL_PAGE = '''---
-jupytext:
-  text_representation:
-    format_name: myst
-kernelspec:
-  name: python3
-  display_name: Python 3
----
-
+SMALL_PAGE = NOTEBOOK_FRONT_MATTER + '''
 (ch-small)=
 # Small
 

@@ -24,7 +24,7 @@ import nbformat
 import pytest
 import yaml
 
-from conftest import BOOK, ROOT, executed_pages, source_pages, sphinx_build
+from conftest import BOOK, NOTEBOOK_FRONT_MATTER, ROOT, executed_pages, source_pages, sphinx_build
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -474,15 +474,7 @@ def test_chapter_and_equation_numbers_match_between_html_and_pdf(built_book: Pat
 
 # -- Printing what HTML hides, and cell outputs LaTeX cannot take --------------------
 
-MINI_PAGE = '''---
-jupytext:
-  text_representation:
-    format_name: myst
-kernelspec:
-  name: python3
-  display_name: Python 3
----
-
+MINI_PAGE = NOTEBOOK_FRONT_MATTER + '''
 (ch-mini)=
 # Mini
 
