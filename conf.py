@@ -133,7 +133,9 @@ html_favicon = "book/_static/favicon.svg"
 # One search box: the page header's search button (Ctrl+K); the theme's second one, a
 # search field at the top of the left sidebar, is left out.
 html_sidebars = {"**": ["navbar-logo.html", "icon-links.html", "sbt-sidebar-nav.html"]}
-html_css_files = ["course.css"]  # one look for objectives, prerequisites, exercises, solutions
+html_css_files = ["course.css"]
+# The search page: a result found through a concept-index entry gets a summary too.
+html_js_files = ["search-summary.js"]  # one look for objectives, prerequisites, exercises, solutions
 # Offline: a pinned MathJax 3 (PyPI package django-static-mathjax) is copied into
 # _static/mathjax by book/_ext/offline_mathjax.py; Sphinx's default is a CDN.
 mathjax_path = "mathjax/tex-mml-chtml.js"
