@@ -131,7 +131,7 @@ def test_figures_get_their_numbered_caption_and_tables_their_number(built_book: 
     assert len(captions) == 1 and "jacfwd" in captions[0]
     nb = nbformat.read(built_book / "_sources" / "foundations" / "composition.ipynb", as_version=4)
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert "**Table 4.1: The contract of a JVP rule (forward mode)**" in markdown
+    assert "**Table 5.1: The contract of a JVP rule (forward mode)**" in markdown
     assert "(tab-composition" not in markdown
 
 
