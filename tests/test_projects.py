@@ -71,6 +71,14 @@ MISTAKES = [
     ("ridge", "backward factorises again",
      "g = torch.cholesky_solve(x_bar.unsqueeze(-1), L).squeeze(-1)", "g = torch.linalg.solve(L @ L.mT, x_bar)",
      {"torch: the rules reuse"}),
+    ("ridge", "backward factorises again, through an imported name",
+     "g = torch.cholesky_solve(x_bar.unsqueeze(-1), L).squeeze(-1)",
+     "from torch.linalg import solve as _solve\n        g = _solve(L @ L.mT, x_bar)",
+     {"torch: the rules reuse"}),
+    ("ridge", "the JAX JVP rule factorises again",
+     "    return x, jsl.cho_solve((L, True), rhs)",
+     "    return x, jnp.linalg.solve(A.T @ A + lam * jnp.eye(A.shape[-1]), rhs)",
+     {"jax: the backward passes reuse"}),
 ]
 
 

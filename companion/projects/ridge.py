@@ -32,9 +32,11 @@ from companion.projects._checks import BadInput, Check, CheckFailed, Project, _t
 
 __all__ = ["PROJECT", "reference", "FACTORISATIONS"]
 
-FACTORISATIONS = ("cholesky", "cholesky_ex", "solve", "solve_ex", "inv", "inv_ex", "inverse",
-                  "lu", "lu_factor", "lu_factor_ex", "lstsq", "qr", "eigh", "svd", "pinv")
-"""PyTorch functions (in ``torch`` and ``torch.linalg``) that factorise a matrix anew."""
+FACTORISATIONS = ("cholesky", "lu", "_linalg_solve", "linalg_solve", "inv", "inverse",
+                  "lstsq", "qr", "eigh", "_linalg_eigh", "svd", "_linalg_svd", "pinv")
+"""PyTorch's low-level (ATen) operators that factorise a matrix anew, by name prefix
+(``linalg_cholesky_ex``, ``linalg_lu_factor_ex``, ``_linalg_solve_ex``, ...); solves with
+a saved factor (``cholesky_solve``, ``linalg_solve_triangular``) are not among them."""
 
 _JAX_FACTORISATIONS = ("cholesky", "lu", "qr", "eigh", "svd", "householder_product")
 
@@ -46,48 +48,39 @@ def reference(xp: Any, A: Any, b: Any, lam: Any) -> Any:
 
 
 def _torch_reuse(ns: dict[str, Any]) -> str:
-    """Count the factorisations PyTorch runs during ``backward`` and during a forward-mode JVP."""
+    """Count the factorisations PyTorch runs during ``backward`` and during a forward-mode JVP.
+
+    Counted at the level of PyTorch's operators (a dispatch mode), so every way of calling
+    a factorisation is seen: ``torch.linalg.solve``, an imported name, a tensor method.
+    """
     import torch
-    import torch.func
+    from torch.utils._python_dispatch import TorchDispatchMode
 
-    calls: list[str] = []
-    originals: list[tuple[Any, str, Any]] = []
+    class Factorisations(TorchDispatchMode):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls: list[str] = []
 
-    def spy(module: Any, name: str) -> None:
-        f = getattr(module, name, None)
-        if f is None:
-            return
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            calls.append(f"{module.__name__}.{name}")
-            return f(*args, **kwargs)
-
-        originals.append((module, name, f))
-        setattr(module, name, counted)
+        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            name = func.__name__.split(".")[0]
+            if name.startswith(FACTORISATIONS) and not name.startswith(("cholesky_solve", "linalg_solve_triangular")):
+                self.calls.append(name)
+            return func(*args, **(kwargs or {}))
 
     fn = ns["torch_ridge"]
     A, b, lam = _torch_args((np.asarray(a) for a in _ARGS), requires_grad=True)
     x = fn(A, b, lam)
     tangents = tuple(torch.ones_like(a) for a in (A, b, lam))
-    for module in (torch, torch.linalg):
-        for name in FACTORISATIONS:
-            spy(module, name)
-    try:
+    with Factorisations() as backward:
         x.sum().backward()
-        backward_calls = list(calls)
-        calls.clear()
-        with torch.autograd.forward_ad.dual_level():
-            duals = [torch.autograd.forward_ad.make_dual(a.detach(), t) for a, t in zip((A, b, lam), tangents)]
-            primal, _ = torch.autograd.forward_ad.unpack_dual(fn(*duals))
-        jvp_calls = list(calls)
-    finally:
-        for module, name, f in originals:
-            setattr(module, name, f)
-    if len(backward_calls) > 0:
-        raise CheckFailed(f"backward factorises again: it calls {', '.join(backward_calls)}; "
+    with Factorisations() as forward, torch.autograd.forward_ad.dual_level():
+        duals = [torch.autograd.forward_ad.make_dual(a.detach(), t) for a, t in zip((A, b, lam), tangents)]
+        torch.autograd.forward_ad.unpack_dual(fn(*duals))
+    if backward.calls:
+        raise CheckFailed(f"backward factorises again: it runs {', '.join(backward.calls)}; "
                           "solve with the Cholesky factor saved by the forward pass (torch.cholesky_solve)")
-    if len(jvp_calls) > 1:
-        raise CheckFailed(f"a forward-mode call factorises {len(jvp_calls)} times ({', '.join(jvp_calls)}); "
+    if len(forward.calls) > 1:
+        raise CheckFailed(f"a forward-mode call factorises {len(forward.calls)} times ({', '.join(forward.calls)}); "
                           "the jvp should reuse the forward pass's factor")
     return "no factorisation in backward, at most one in a forward-mode call"
 
@@ -105,7 +98,14 @@ def _jax_reuse(ns: dict[str, Any]) -> str:
             if found:
                 raise CheckFailed(f"the backward pass of {name} factorises again (its jaxpr contains "
                                   f"{', '.join(found)}); solve with the factor saved by the forward pass")
-    return "no factorisation in the backward jaxpr of either version"
+        # A custom_jvp rule runs whole in the forward part: count its factorisations there.
+        ones = tuple(jax.numpy.ones_like(a) for a in args)
+        text = str(jax.make_jaxpr(lambda *a: jax.jvp(ns["jax_ridge"], a, ones))(*args))
+        found = re.findall(rf"= ({'|'.join(_JAX_FACTORISATIONS)})\b", text)
+        if len(found) > 1:
+            raise CheckFailed(f"jax.jvp of jax_ridge factorises {len(found)} times ({', '.join(found)}); "
+                              "the JVP rule should solve with the primal's factor")
+    return "no factorisation in the backward jaxpr of either version, one in jax.jvp of jax_ridge"
 
 
 _RNG = np.random.default_rng(7)
